@@ -1,0 +1,28 @@
+"""The Wales local government data portal: a Flask application factory."""
+from __future__ import annotations
+
+from flask import Flask
+
+from portal.config import TEMPLATES_PATH, load_settings
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the portal. ``config`` overrides settings read from the environment."""
+    settings = load_settings(config)
+    app = Flask(__name__, template_folder=str(TEMPLATES_PATH),
+                instance_path=settings["INSTANCE_PATH"], static_folder="static")
+    app.config.update(settings)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    from portal import cli, errors, extensions, i18n
+    from portal.web import downloads, pages, service
+
+    extensions.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(downloads.bp)
+    app.register_blueprint(service.bp)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,72 @@
+"""Errors: problem+json (RFC 9457) on machine URLs, translated pages elsewhere.
+
+Never a traceback: unexpected exceptions are logged and answered with a 500
+in the same two forms.
+"""
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from portal.i18n import negotiate
+
+MACHINE_PREFIXES = ("/datasets/", "/api/", "/health")
+PROBLEM_MEDIATYPE = "application/problem+json"
+
+TITLES = {
+    400: _l("The request could not be understood"),
+    404: _l("Page not found"),
+    405: _l("That method is not allowed here"),
+    500: _l("Something went wrong on our side"),
+}
+EXPLANATIONS = {
+    400: _l("Check the address or the form and try again."),
+    404: _l("If you typed the web address, check it is correct. "
+            "If you followed a link, the page may have moved."),
+    405: _l("This address does not accept that kind of request."),
+    500: _l("The problem has been recorded. Please try again later."),
+}
+
+
+def is_machine_request() -> bool:
+    return request.path.startswith(MACHINE_PREFIXES)
+
+
+def problem(status: int, title: str, detail: str, **extra) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_MEDIATYPE
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected_error)
+
+
+def handle_http_error(error: HTTPException):
+    status = error.code or 500
+    if is_machine_request():
+        response = problem(status, error.name, error.description or error.name)
+    else:
+        response = _page(status)
+    if status == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def handle_unexpected_error(error: Exception):
+    current_app.logger.exception("Unhandled error on %s", request.path)
+    if is_machine_request():
+        return problem(500, InternalServerError.name, "An unexpected error occurred; it has been logged.")
+    return _page(500)
+
+
+def _page(status: int):
+    shown = status if status in TITLES else 400 if 400 <= status < 500 else 500
+    if not (request.view_args or {}).get("lang"):
+        g.lang = negotiate()
+    return render_template("errors/error.html", status=status, title=TITLES[shown],
+                           explanation=EXPLANATIONS[shown]), status

@@ -1,0 +1,183 @@
+"""The portal's data model: datasets, their immutable versions, resources,
+fields, and the datastore rows behind every tabular resource.
+
+Plain SQLAlchemy 2.x typed ORM; nothing here knows about Flask.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+# JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
+JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+# A 64-bit key on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+class ImmutableError(RuntimeError):
+    """A published version, or anything inside it, was about to change."""
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    versions: Mapped[list[DatasetVersion]] = relationship(
+        back_populates="dataset", order_by="DatasetVersion.number"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Dataset {self.name}>"
+
+
+class DatasetVersion(Base):
+    """One immutable, numbered publication of a dataset."""
+
+    __tablename__ = "dataset_versions"
+    __table_args__ = (UniqueConstraint("dataset_id", "number", name="uq_dataset_versions_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    changelog_en: Mapped[str] = mapped_column(Text)
+    changelog_cy: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(Text)
+    title_cy: Mapped[str] = mapped_column(Text)
+    description_en: Mapped[str] = mapped_column(Text)
+    description_cy: Mapped[str] = mapped_column(Text)
+    keywords_en: Mapped[list[str]] = mapped_column(JSONDocument)
+    keywords_cy: Mapped[list[str]] = mapped_column(JSONDocument)
+    demonstration: Mapped[bool] = mapped_column(Boolean, default=False)
+    license_name: Mapped[str] = mapped_column(String(100))
+    # The source descriptor as validated, without resource paths' data.
+    descriptor: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+    dataset: Mapped[Dataset] = relationship(back_populates="versions")
+    resources: Mapped[list[Resource]] = relationship(
+        back_populates="version", order_by="Resource.position"
+    )
+
+    @property
+    def published_utc(self) -> datetime:
+        """Publication time as an aware UTC datetime (SQLite returns naive ones)."""
+        return as_utc(self.published_at)
+
+    def text(self, attribute: str, language: str) -> Any:
+        """The ``attribute`` (title, description, keywords, changelog) in ``language``."""
+        return getattr(self, f"{attribute}_{'cy' if language == 'cy' else 'en'}")
+
+    def __repr__(self) -> str:
+        return f"<DatasetVersion {self.dataset_id} v{self.number}>"
+
+
+class Resource(Base):
+    """A tabular resource of one version: its schema, its bytes and its rows."""
+
+    __tablename__ = "resources"
+    __table_args__ = (UniqueConstraint("version_id", "name", name="uq_resources_version_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    title_en: Mapped[str] = mapped_column(Text)
+    title_cy: Mapped[str] = mapped_column(Text)
+    description_en: Mapped[str] = mapped_column(Text)
+    description_cy: Mapped[str] = mapped_column(Text)
+    table_schema: Mapped[dict[str, Any]] = mapped_column("schema", JSONDocument)
+    mediatype: Mapped[str] = mapped_column(String(100))
+    format: Mapped[str] = mapped_column(String(20))
+    byte_size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    row_count: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+
+    version: Mapped[DatasetVersion] = relationship(back_populates="resources")
+    fields: Mapped[list[ResourceField]] = relationship(
+        back_populates="resource", order_by="ResourceField.position"
+    )
+
+    def text(self, attribute: str, language: str) -> Any:
+        return getattr(self, f"{attribute}_{'cy' if language == 'cy' else 'en'}")
+
+
+class ResourceField(Base):
+    __tablename__ = "resource_fields"
+    __table_args__ = (UniqueConstraint("resource_id", "name", name="uq_resource_fields_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    type: Mapped[str] = mapped_column(String(30))
+    title_en: Mapped[str] = mapped_column(Text)
+    title_cy: Mapped[str] = mapped_column(Text)
+    description_en: Mapped[str] = mapped_column(Text)
+    description_cy: Mapped[str] = mapped_column(Text)
+
+    resource: Mapped[Resource] = relationship(back_populates="fields")
+
+    def text(self, attribute: str, language: str) -> Any:
+        return getattr(self, f"{attribute}_{'cy' if language == 'cy' else 'en'}")
+
+
+class DatastoreRow(Base):
+    """One typed row of a tabular resource, queryable by field."""
+
+    __tablename__ = "datastore_rows"
+    __table_args__ = (
+        UniqueConstraint("resource_id", "row_number", name="uq_datastore_rows_row"),
+    )
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
+IMMUTABLE = (DatasetVersion, Resource, ResourceField, DatastoreRow)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_published_versions(session: Session, flush_context, instances) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, IMMUTABLE) and (obj in session.deleted or session.is_modified(obj)):
+            raise ImmutableError(f"{obj!r} belongs to a published version and cannot change.")

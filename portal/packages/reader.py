@@ -1,0 +1,376 @@
+"""Read a Frictionless Data Package from a folder, check it and type its rows.
+
+Checks, in order, each reported with its file, row and field:
+
+1. the descriptor exists, is UTF-8 JSON and an object;
+2. the portal's metadata rules: bilingual titles and descriptions (see
+   ``datasets/README.md``), a licence, sources, safe resource paths that stay
+   inside the package folder, inline Table Schemas;
+3. every resource file is UTF-8;
+4. frictionless validation (types, constraints, labels, primary and foreign keys,
+   byte counts and hashes);
+5. references to other packages (``externalReference`` on a field), resolved
+   through the caller's resolver, since frictionless checks foreign keys only
+   inside one package.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from frictionless import FrictionlessException, Package
+
+from portal.packages.problems import ValidationReport
+
+DESCRIPTOR = "datapackage.json"
+LANGUAGES = ("en", "cy")
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+FIELD_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_DESCRIPTOR_BYTES = 2 * 1024 * 1024
+
+# (package, resource, field) -> the set of values published there, or None
+# when no such package is known.
+Resolver = Callable[[str, str, str], "set[str] | None"]
+
+
+@dataclass
+class ResourceContent:
+    name: str
+    position: int
+    descriptor: dict[str, Any]
+    content: bytes
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass
+class PackageContent:
+    name: str
+    descriptor: dict[str, Any]
+    resources: list[ResourceContent]
+
+    @property
+    def content_hash(self) -> str:
+        """A digest of everything published: descriptor and every file's bytes."""
+        digest = hashlib.sha256()
+        digest.update(json.dumps(self.descriptor, sort_keys=True, ensure_ascii=False).encode())
+        for resource in self.resources:
+            digest.update(f"\0{resource.name}\0{resource.sha256}".encode())
+        return digest.hexdigest()
+
+    def references(self) -> set[str]:
+        """Names of the other packages this one refers to."""
+        return {ref["package"] for _, _, ref in external_references(self.descriptor)}
+
+
+def external_references(descriptor: dict) -> list[tuple[dict, dict, dict]]:
+    found = []
+    for resource in _list(descriptor.get("resources")):
+        if not isinstance(resource, dict) or not isinstance(resource.get("schema"), dict):
+            continue
+        for fld in _list(resource["schema"].get("fields")):
+            if isinstance(fld, dict) and isinstance(fld.get("externalReference"), dict):
+                found.append((resource, fld, fld["externalReference"]))
+    return found
+
+
+def descriptor_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path / DESCRIPTOR if path.is_dir() else path
+
+
+def read_package(path: str | Path, resolver: Resolver | None = None
+                 ) -> tuple[PackageContent | None, ValidationReport]:
+    """Return the package's content and a report; content is None unless valid."""
+    descriptor_file = descriptor_path(path)
+    report = ValidationReport(source=str(descriptor_file))
+    descriptor = _read_descriptor(descriptor_file, report)
+    if descriptor is None:
+        return None, report
+    base = descriptor_file.parent.resolve()
+    _check_metadata(descriptor, report)
+    contents = _read_resource_files(descriptor, base, report)
+    if not report.valid:
+        return None, report
+    rows = _frictionless_validate(descriptor, base, report)
+    if not report.valid:
+        return None, report
+    _check_external_references(descriptor, rows, resolver, report)
+    if not report.valid:
+        return None, report
+    resources = [
+        ResourceContent(name=res["name"], position=i, descriptor=res,
+                        content=contents[res["name"]], rows=rows[res["name"]])
+        for i, res in enumerate(descriptor["resources"])
+    ]
+    report.checked = [res.name for res in resources]
+    return PackageContent(descriptor["name"], descriptor, resources), report
+
+
+# -- 1. the descriptor --------------------------------------------------------
+
+def _read_descriptor(file: Path, report: ValidationReport) -> dict | None:
+    name = file.name
+    if not file.is_file():
+        report.add(name, f"no {DESCRIPTOR} found at {file}", code="missing-descriptor")
+        return None
+    raw = file.read_bytes()
+    if len(raw) > MAX_DESCRIPTOR_BYTES:
+        report.add(name, f"descriptor is larger than {MAX_DESCRIPTOR_BYTES} bytes", code="too-large")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        report.add(name, _encoding_message(raw, exc), row=_line_of(raw, exc.start),
+                   code="encoding-error")
+        return None
+    try:
+        descriptor = json.loads(text)
+    except json.JSONDecodeError as exc:
+        report.add(name, f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                   code="malformed-descriptor")
+        return None
+    if not isinstance(descriptor, dict):
+        report.add(name, "the descriptor must be a JSON object", code="malformed-descriptor")
+        return None
+    return descriptor
+
+
+# -- 2. the portal's metadata rules ------------------------------------------
+
+def _check_metadata(d: dict, report: ValidationReport) -> None:
+    def problem(where: str, message: str, fld: str | None = None) -> None:
+        report.add(DESCRIPTOR, f"{where}: {message}", field=fld, code="metadata-error")
+
+    name = d.get("name")
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        problem("name", "must be lower-case letters, digits and single hyphens")
+    languages = d.get("languages")
+    if not isinstance(languages, list) or any(lang not in _list(languages) for lang in LANGUAGES):
+        problem("languages", 'must list "en" and "cy"')
+    _check_bilingual(d, "package", ("title", "description"), problem)
+    keywords = d.get("keywords")
+    if keywords is not None:
+        welsh = _translation(d).get("keywords")
+        if not _strings(keywords) or not _strings(welsh) or len(keywords) != len(welsh):
+            problem("keywords", "must be a list of strings with a Welsh list of the same length "
+                    "in translations.cy.keywords")
+    if "demonstration" in d and not isinstance(d["demonstration"], bool):
+        problem("demonstration", "must be true or false")
+    licenses = d.get("licenses")
+    if not isinstance(licenses, list) or not licenses or not all(
+            isinstance(lic, dict) and lic.get("name") and lic.get("path") and lic.get("title")
+            for lic in licenses):
+        problem("licenses", "at least one licence with name, path and title is required")
+    sources = d.get("sources")
+    if not isinstance(sources, list) or not sources or not all(
+            isinstance(src, dict) and isinstance(src.get("title"), str) for src in sources):
+        problem("sources", "at least one source with a title is required")
+    resources = d.get("resources")
+    if not isinstance(resources, list) or not resources:
+        problem("resources", "at least one resource is required")
+        return
+    seen: set[str] = set()
+    for index, resource in enumerate(resources):
+        where = f"resources[{index}]"
+        if not isinstance(resource, dict):
+            problem(where, "must be an object")
+            continue
+        rname = resource.get("name")
+        if not isinstance(rname, str) or not NAME_PATTERN.match(rname):
+            problem(f"{where}.name", "must be lower-case letters, digits and single hyphens")
+        elif rname == "datapackage":
+            problem(f"{where}.name", '"datapackage" is reserved for the package descriptor')
+        elif rname in seen:
+            problem(f"{where}.name", f'"{rname}" is used twice')
+        else:
+            seen.add(rname)
+            where = f"resource {rname}"
+        _check_bilingual(resource, where, ("title", "description"), problem)
+        _check_resource_path(resource, where, problem)
+        encoding = resource.get("encoding", "utf-8")
+        if not isinstance(encoding, str) or encoding.lower().replace("_", "-") != "utf-8":
+            problem(f"{where}.encoding", f"must be utf-8, not {encoding!r}")
+        if "data" in resource:
+            problem(where, "inline data is not accepted; give a CSV file in path")
+        schema = resource.get("schema")
+        if not isinstance(schema, dict):
+            problem(f"{where}.schema", "an inline Table Schema (an object) is required")
+            continue
+        if "dialect" in resource and not isinstance(resource["dialect"], dict):
+            problem(f"{where}.dialect", "must be inline (an object)")
+        fields = schema.get("fields")
+        if not isinstance(fields, list) or not fields:
+            problem(f"{where}.schema.fields", "at least one field is required")
+            continue
+        for position, fld in enumerate(fields):
+            if not isinstance(fld, dict):
+                problem(f"{where}.schema.fields[{position}]", "must be an object")
+                continue
+            fname = fld.get("name")
+            if not isinstance(fname, str) or not FIELD_NAME_PATTERN.match(fname):
+                problem(f"{where}.schema.fields[{position}].name",
+                        "must be snake_case (lower-case letters, digits, underscores)")
+                continue
+            _check_bilingual(fld, f"{where}, field {fname}", ("title", "description"),
+                             lambda w, m: problem(w, m, fname))
+            ref = fld.get("externalReference")
+            if ref is not None and not (
+                    isinstance(ref, dict)
+                    and all(isinstance(ref.get(k), str) and ref[k] for k in ("package", "resource", "field"))):
+                problem(f"{where}, field {fname}.externalReference",
+                        "must name package, resource and field", fname)
+
+
+def _check_bilingual(obj: dict, where: str, keys: tuple[str, ...], problem) -> None:
+    welsh = _translation(obj)
+    for key in keys:
+        if not _text(obj.get(key)):
+            problem(f"{where}.{key}", "an English text is required")
+        if not _text(welsh.get(key)):
+            problem(f"{where}.translations.cy.{key}", "a Welsh text is required")
+
+
+def _check_resource_path(resource: dict, where: str, problem) -> None:
+    path = resource.get("path")
+    if not isinstance(path, str) or not path:
+        problem(f"{where}.path", "a relative path to a CSV file in the package folder is required")
+        return
+    pure = PurePosixPath(path)
+    if ("://" in path or path.startswith(("/", "~")) or "\\" in path or ".." in pure.parts
+            or re.match(r"^[A-Za-z]:", path)):
+        problem(f"{where}.path", f'"{path}" escapes the package folder; '
+                "only relative paths inside it are accepted")
+
+
+# -- 3. resource files --------------------------------------------------------
+
+def _read_resource_files(d: dict, base: Path, report: ValidationReport) -> dict[str, bytes]:
+    contents: dict[str, bytes] = {}
+    if not report.valid:
+        return contents
+    for resource in d["resources"]:
+        path = resource["path"]
+        file = (base / path).resolve()
+        if not file.is_relative_to(base):
+            report.add(path, "escapes the package folder (through a link)", code="unsafe-path")
+            continue
+        if not file.is_file():
+            report.add(path, "file not found in the package folder", code="missing-file")
+            continue
+        raw = file.read_bytes()
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            report.add(path, _encoding_message(raw, exc), row=_line_of(raw, exc.start),
+                       code="encoding-error")
+            continue
+        contents[resource["name"]] = raw
+    return contents
+
+
+def _encoding_message(raw: bytes, exc: UnicodeDecodeError) -> str:
+    byte = raw[exc.start:exc.start + 1].hex().upper()
+    return (f"not valid UTF-8 (byte 0x{byte} at line {_line_of(raw, exc.start)}); "
+            "save the file with UTF-8 encoding")
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+# -- 4. frictionless ------------------------------------------------------------
+
+def _frictionless_validate(d: dict, base: Path, report: ValidationReport
+                           ) -> dict[str, list[dict[str, Any]]]:
+    rows: dict[str, list[dict[str, Any]]] = {}
+    try:
+        package = Package(copy.deepcopy(d), basepath=str(base))
+        result = package.validate()
+    except FrictionlessException as exc:
+        report.add(DESCRIPTOR, exc.error.message, code=exc.error.type)
+        return rows
+    for error in result.errors:
+        report.add(DESCRIPTOR, error.message, code=error.type)
+    for task in result.tasks:
+        file = task.place or task.name
+        for error in task.errors:
+            report.add(file, _friendly(error), row=getattr(error, "row_number", None),
+                       field=getattr(error, "field_name", None), code=error.type)
+    if not report.valid:
+        return rows
+    for resource in package.resources:
+        types = {f.name: f.type for f in resource.schema.fields}
+        rows[resource.name] = [
+            {key: _jsonable(value, types.get(key)) for key, value in row.to_dict().items()}
+            for row in resource.read_rows()
+        ]
+    return rows
+
+
+def _friendly(error) -> str:
+    note = getattr(error, "note", "")
+    return f"{error.title}: {note}" if note else error.message
+
+
+def _jsonable(value: Any, field_type: str | None) -> Any:
+    if value is None or isinstance(value, (bool, str, list, dict)):
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if field_type == "integer" else float(value)
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+# -- 5. references across packages ---------------------------------------------
+
+def _check_external_references(d: dict, rows: dict[str, list[dict]], resolver: Resolver | None,
+                               report: ValidationReport) -> None:
+    for resource, fld, ref in external_references(d):
+        target = f'{ref["package"]}/{ref["resource"]}/{ref["field"]}'
+        known = resolver(ref["package"], ref["resource"], ref["field"]) if resolver else None
+        if known is None:
+            report.add(resource["path"], f"refers to {target}, which is not published "
+                       "and not found beside this package", field=fld["name"],
+                       code="external-reference-error")
+            continue
+        for number, row in enumerate(rows.get(resource["name"], []), start=2):
+            value = row.get(fld["name"])
+            if value is not None and str(value) not in known:
+                report.add(resource["path"], f'"{value}" is not a {ref["field"]} in {target}',
+                           row=number, field=fld["name"], code="external-reference-error")
+
+
+# -- helpers -----------------------------------------------------------------------
+
+def _translation(obj: dict, language: str = "cy") -> dict:
+    translations = obj.get("translations")
+    if isinstance(translations, dict) and isinstance(translations.get(language), dict):
+        return translations[language]
+    return {}
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(_text(v) for v in value)
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []

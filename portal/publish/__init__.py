@@ -1,0 +1,1 @@
+"""Publishing: versions in the database, and the artefacts served for them."""

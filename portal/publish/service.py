@@ -1,0 +1,208 @@
+"""Load validated packages as new, immutable versions.
+
+One transaction per package: readers see the previous version or the new one,
+never part of either, and a failure anywhere leaves the database as it was.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import graphlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal.model import Dataset, DatasetVersion, DatastoreRow, Resource, ResourceField
+from portal.packages import PackageContent, ValidationReport, read_package
+from portal.packages.reader import DESCRIPTOR, descriptor_path, external_references
+from portal.queries import latest_version
+
+FIRST_CHANGELOG = ("First publication.", "Cyhoeddiad cyntaf.")
+UPDATE_CHANGELOG = ("New edition of the data.", "Argraffiad newydd o'r data.")
+
+
+@dataclass
+class LoadResult:
+    source: str
+    # "published", "unchanged", "invalid", or "not-published" (valid, but held
+    # back because another package loaded with it is invalid)
+    status: str
+    report: ValidationReport
+    name: str | None = None
+    version: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("published", "unchanged")
+
+
+class ReferenceResolver:
+    """Values of a field in another package: the package folder beside the one
+    being checked (what is about to be published with it), else the published
+    version."""
+
+    def __init__(self, session: Session, search_path: Path | None = None):
+        self.session = session
+        self.search_path = search_path
+        self._cache: dict[tuple[str, str, str], set[str] | None] = {}
+
+    def __call__(self, package: str, resource: str, field: str) -> set[str] | None:
+        key = (package, resource, field)
+        if key not in self._cache:
+            self._cache[key] = self._beside(*key)
+            if self._cache[key] is None:
+                self._cache[key] = self._published(*key)
+        return self._cache[key]
+
+    def _published(self, package: str, resource: str, field: str) -> set[str] | None:
+        version = latest_version(self.session, package)
+        if version is None:
+            return None
+        res = next((r for r in version.resources if r.name == resource), None)
+        if res is None:
+            return set()
+        data = self.session.scalars(select(DatastoreRow.data).where(DatastoreRow.resource_id == res.id))
+        return {str(row.get(field)) for row in data if row.get(field) is not None}
+
+    def _beside(self, package: str, resource: str, field: str) -> set[str] | None:
+        if self.search_path is None:
+            return None
+        folder = self.search_path / package
+        if not (folder / DESCRIPTOR).is_file() or not folder.resolve().is_relative_to(
+                self.search_path.resolve()):
+            return None
+        content, _report = read_package(folder, resolver=self)
+        if content is None:
+            return None
+        res = next((r for r in content.resources if r.name == resource), None)
+        if res is None:
+            return set()
+        return {str(row.get(field)) for row in res.rows if row.get(field) is not None}
+
+
+def validate_path(session: Session, path: str | Path) -> list[tuple[PackageContent | None, ValidationReport]]:
+    """Validate one package folder, or every package folder inside ``path``."""
+    return [read_package(folder, resolver=ReferenceResolver(session, folder.parent))
+            for folder in package_folders(path)]
+
+
+def package_folders(path: str | Path) -> list[Path]:
+    """The package at ``path``, or the packages in its sub-folders in dependency order."""
+    path = Path(path)
+    if not path.is_dir() or (path / DESCRIPTOR).is_file():
+        return [descriptor_path(path).parent]
+    folders = sorted(p.parent for p in path.glob(f"*/{DESCRIPTOR}"))
+    if not folders:
+        return [path]  # reported as a missing descriptor
+    by_name = {folder.name: folder for folder in folders}
+    graph = graphlib.TopologicalSorter()
+    for folder in folders:
+        graph.add(folder.name, *(dep for dep in _declared_references(folder) if dep in by_name))
+    try:
+        order = list(graph.static_order())
+    except graphlib.CycleError:
+        order = [folder.name for folder in folders]
+    return [by_name[name] for name in order]
+
+
+def _declared_references(folder: Path) -> set[str]:
+    try:
+        descriptor = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(descriptor, dict):
+        return set()
+    return {ref["package"] for _, _, ref in external_references(descriptor)}
+
+
+def load_path(session: Session, path: str | Path, *, changelog: tuple[str, str] | None = None,
+              now: dt.datetime | None = None) -> list[LoadResult]:
+    """Validate every package at ``path``; only if all are valid, publish each
+    (in dependency order) as a new version; see :func:`publish`."""
+    checked = validate_path(session, path)
+    if not all(report.valid for _, report in checked):
+        return [LoadResult(report.source, "invalid" if not report.valid else "not-published", report,
+                           content.name if content else None)
+                for content, report in checked]
+    return [publish(session, content, report, changelog=changelog, now=now)
+            for content, report in checked]
+
+
+def publish(session: Session, content: PackageContent | None, report: ValidationReport, *,
+            changelog: tuple[str, str] | None = None, now: dt.datetime | None = None) -> LoadResult:
+    """Publish ``content`` as the next version of its dataset, in one transaction.
+
+    Identical content to the latest version publishes nothing.
+    """
+    if content is None:
+        return LoadResult(report.source, "invalid", report)
+    now = now or dt.datetime.now(dt.timezone.utc)
+    try:
+        dataset = session.scalar(select(Dataset).where(Dataset.name == content.name))
+        if dataset is None:
+            dataset = Dataset(name=content.name, created_at=now)
+            session.add(dataset)
+            session.flush()
+        latest = latest_version(session, content.name)
+        if latest is not None and latest.content_hash == content.content_hash:
+            session.rollback()
+            return LoadResult(report.source, "unchanged", report, content.name, latest.number)
+        number = (session.scalar(select(func.max(DatasetVersion.number))
+                                 .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
+        en, cy = changelog or (FIRST_CHANGELOG if number == 1 else UPDATE_CHANGELOG)
+        version = _new_version(dataset, number, content, now, en, cy)
+        session.add(version)
+        session.flush()
+        for resource in content.resources:
+            _add_resource(session, version, resource)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    return LoadResult(report.source, "published", report, content.name, number)
+
+
+def _cy(obj: dict) -> dict:
+    return (obj.get("translations") or {}).get("cy") or {}
+
+
+def _new_version(dataset: Dataset, number: int, content: PackageContent, now: dt.datetime,
+                 changelog_en: str, changelog_cy: str) -> DatasetVersion:
+    d = content.descriptor
+    return DatasetVersion(
+        dataset=dataset, number=number, published_at=now, content_hash=content.content_hash,
+        changelog_en=changelog_en, changelog_cy=changelog_cy,
+        title_en=d["title"], title_cy=_cy(d)["title"],
+        description_en=d["description"], description_cy=_cy(d)["description"],
+        keywords_en=list(d.get("keywords") or []), keywords_cy=list(_cy(d).get("keywords") or []),
+        demonstration=bool(d.get("demonstration", False)),
+        license_name=d["licenses"][0]["name"], descriptor=d,
+    )
+
+
+def _add_resource(session: Session, version: DatasetVersion, rc) -> None:
+    d = rc.descriptor
+    resource = Resource(
+        version_id=version.id, name=rc.name, position=rc.position,
+        title_en=d["title"], title_cy=_cy(d)["title"],
+        description_en=d["description"], description_cy=_cy(d)["description"],
+        table_schema=d["schema"], mediatype="text/csv", format="csv",
+        byte_size=len(rc.content), sha256=rc.sha256, row_count=len(rc.rows), content=rc.content,
+    )
+    session.add(resource)
+    session.flush()
+    session.add_all(
+        ResourceField(resource_id=resource.id, position=i, name=f["name"], type=f.get("type", "string"),
+                      title_en=f["title"], title_cy=_cy(f)["title"],
+                      description_en=f["description"], description_cy=_cy(f)["description"])
+        for i, f in enumerate(d["schema"]["fields"])
+    )
+    if not rc.rows:
+        return
+    session.execute(
+        DatastoreRow.__table__.insert(),
+        [{"resource_id": resource.id, "row_number": n, "data": row}
+         for n, row in enumerate(rc.rows, start=1)],
+    )

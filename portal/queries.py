@@ -1,0 +1,71 @@
+"""The read side shared by pages, downloads, APIs and feeds."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.model import Dataset, DatasetVersion, DatastoreRow, Resource
+
+
+def latest_version(session: Session, name: str) -> DatasetVersion | None:
+    """The newest published version of dataset ``name``."""
+    return session.scalar(
+        select(DatasetVersion).join(Dataset).where(Dataset.name == name)
+        .order_by(DatasetVersion.number.desc()).limit(1)
+        .options(selectinload(DatasetVersion.resources), selectinload(DatasetVersion.dataset))
+    )
+
+
+def get_version(session: Session, name: str, number: int | None = None) -> DatasetVersion | None:
+    """Version ``number`` of dataset ``name``, or the latest when ``number`` is None."""
+    if number is None:
+        return latest_version(session, name)
+    return session.scalar(
+        select(DatasetVersion).join(Dataset)
+        .where(Dataset.name == name, DatasetVersion.number == number)
+        .options(selectinload(DatasetVersion.resources), selectinload(DatasetVersion.dataset))
+    )
+
+
+def latest_versions(session: Session) -> list[DatasetVersion]:
+    """The latest version of every published dataset, most recently published first."""
+    newest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
+              .group_by(DatasetVersion.dataset_id).subquery())
+    return list(session.scalars(
+        select(DatasetVersion)
+        .join(newest, (DatasetVersion.dataset_id == newest.c.dataset_id)
+              & (DatasetVersion.number == newest.c.number))
+        .options(selectinload(DatasetVersion.resources), selectinload(DatasetVersion.dataset))
+        .order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc())
+    ))
+
+
+def version_history(session: Session, name: str) -> list[DatasetVersion]:
+    return list(session.scalars(
+        select(DatasetVersion).join(Dataset).where(Dataset.name == name)
+        .order_by(DatasetVersion.number.desc())
+    ))
+
+
+def find_resource(version: DatasetVersion, name: str) -> Resource | None:
+    return next((r for r in version.resources if r.name == name), None)
+
+
+def resource_content(session: Session, resource: Resource) -> bytes:
+    """The resource's published bytes (deferred on the model; loaded only here)."""
+    return session.scalar(select(Resource.content).where(Resource.id == resource.id))
+
+
+def resource_rows(session: Session, resource: Resource) -> list[dict]:
+    """Every typed row of a resource, in file order."""
+    return list(session.scalars(
+        select(DatastoreRow.data).where(DatastoreRow.resource_id == resource.id)
+        .order_by(DatastoreRow.row_number)
+    ))
+
+
+def dataset_rows(session: Session, name: str, resource: str) -> list[dict]:
+    """Rows of ``resource`` in the latest version of ``name`` (empty when unpublished)."""
+    version = latest_version(session, name)
+    res = find_resource(version, resource) if version else None
+    return resource_rows(session, res) if res else []

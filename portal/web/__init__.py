@@ -1,0 +1,1 @@
+"""HTTP blueprints: thin views over :mod:`portal.queries` and :mod:`portal.publish`."""

@@ -1,0 +1,110 @@
+"""Downloads of every published version: datapackage.json, CSV, JSON and zip,
+for the latest version and pinned under ``/versions/<n>/``."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, url_for
+
+from portal import queries
+from portal.extensions import session
+from portal.model import DatasetVersion, Resource
+from portal.publish import formats
+
+bp = Blueprint("downloads", __name__, url_prefix="/datasets")
+
+FORMATS = ("csv", "json")
+
+
+def _version(name: str, number: int | None) -> DatasetVersion:
+    version = queries.get_version(session(), name, number)
+    if version is None:
+        if number is not None and queries.latest_version(session(), name) is not None:
+            abort(404, f"Dataset {name!r} has no version {number}.")
+        abort(404, f"No dataset named {name!r} is published.")
+    return version
+
+
+def _resource(version: DatasetVersion, name: str) -> Resource:
+    resource = queries.find_resource(version, name)
+    if resource is None:
+        names = ", ".join(r.name for r in version.resources)
+        abort(404, f"Dataset {version.dataset.name!r} version {version.number} has no resource "
+                   f"{name!r}; its resources are: {names}.")
+    return resource
+
+
+def resource_url(version: DatasetVersion, resource: Resource, fmt: str = "csv") -> str:
+    """The pinned, absolute URL of a resource file."""
+    return url_for("downloads.pinned_resource", name=version.dataset.name, number=version.number,
+                   resource=resource.name, fmt=fmt, _external=True)
+
+
+def _send(download: formats.Download, inline: bool = False) -> Response:
+    response = Response(download.body, mimetype=None)
+    response.headers["Content-Type"] = download.mediatype
+    disposition = "inline" if inline else "attachment"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{download.filename}"'
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _descriptor(version: DatasetVersion) -> Response:
+    landing = url_for("pages.catalogue", lang="en", _external=True)
+    download = formats.descriptor_download(
+        version, lambda res: resource_url(version, res), extra={"homepage": landing})
+    return _send(download, inline=True)
+
+
+def _file(version: DatasetVersion, resource_name: str, fmt: str) -> Response:
+    if fmt not in FORMATS:
+        abort(404, f"Unknown format {fmt!r}; resources are offered as {', '.join(FORMATS)}.")
+    resource = _resource(version, resource_name)
+    if fmt == "csv":
+        content = queries.resource_content(session(), resource)
+        return _send(formats.csv_download(version, resource, content))
+    rows = queries.resource_rows(session(), resource)
+    return _send(formats.json_download(version, resource, rows))
+
+
+def _zip(version: DatasetVersion) -> Response:
+    contents = {res.name: queries.resource_content(session(), res) for res in version.resources}
+    return _send(formats.zip_download(version, contents))
+
+
+@bp.get("/<name>/datapackage.json")
+def descriptor(name: str):
+    return _descriptor(_version(name, None))
+
+
+@bp.get("/<name>/versions/<int:number>/datapackage.json")
+def pinned_descriptor(name: str, number: int):
+    return _descriptor(_version(name, number))
+
+
+@bp.get("/<name>/<resource>.<fmt>")
+def resource(name: str, resource: str, fmt: str):
+    return _file(_version(name, None), resource, fmt)
+
+
+@bp.get("/<name>/versions/<int:number>/<resource>.<fmt>")
+def pinned_resource(name: str, number: int, resource: str, fmt: str):
+    if fmt == "zip":
+        return pinned_archive(name, number, resource)
+    return _file(_version(name, number), resource, fmt)
+
+
+@bp.get("/<name>.zip")
+def archive(name: str):
+    return _zip(_version(name, None))
+
+
+def pinned_archive(name: str, number: int, stem: str):
+    """``/datasets/<name>/versions/<n>/<name>.zip``."""
+    if stem != name:
+        abort(404, f"The archive of version {number} is {name}.zip.")
+    return _zip(_version(name, number))
+
+
+def pinned_archive_url(version: DatasetVersion) -> str:
+    return url_for("downloads.pinned_resource", name=version.dataset.name, number=version.number,
+                   resource=version.dataset.name, fmt="zip", _external=True)
