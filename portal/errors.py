@@ -67,6 +67,7 @@ def handle_unexpected_error(error: Exception):
 def _page(status: int):
     shown = status if status in TITLES else 400 if 400 <= status < 500 else 500
     if not (request.view_args or {}).get("lang"):
-        g.lang = negotiate()
+        prefix = request.path.split("/")[1]
+        g.lang = prefix if prefix in current_app.config["LANGUAGES"] else negotiate()
     return render_template("errors/error.html", status=status, title=TITLES[shown],
                            explanation=EXPLANATIONS[shown]), status

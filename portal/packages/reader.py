@@ -321,7 +321,7 @@ def _frictionless_validate(d: dict, base: Path, report: ValidationReport
 
 def _friendly(error) -> str:
     note = getattr(error, "note", "")
-    return f"{error.title}: {note}" if note else error.message
+    return f"{error.title}: {note or error.message}"
 
 
 def _jsonable(value: Any, field_type: str | None) -> Any:

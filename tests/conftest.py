@@ -1,0 +1,135 @@
+"""Fixtures: the real application on a real database, SQLite always and
+PostgreSQL too when TEST_DATABASE_URL names a server.
+
+On PostgreSQL the suite creates one fresh database per run and, inside it, one
+schema per database it needs, so tests never see each other's data.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal.config import DATASETS_PATH, normalise_database_url
+from portal.db import make_engine
+from portal.migrate import upgrade
+from portal.publish.service import load_path
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+
+class PostgresServer:
+    """A database of its own on the server named by TEST_DATABASE_URL."""
+
+    def __init__(self, url: str):
+        admin_url = make_url(normalise_database_url(url))
+        self.name = f"portal_test_{uuid.uuid4().hex[:12]}"
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+        self.url = admin_url.set(database=self.name)
+        self.engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
+
+    def new_schema(self) -> str:
+        schema = f"s_{uuid.uuid4().hex[:12]}"
+        with self.engine.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        options = quote(f"-csearch_path={schema}")
+        return f"{self.url.render_as_string(hide_password=False)}?options={options}"
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    if not TEST_DATABASE_URL:
+        yield None
+        return
+    server = PostgresServer(TEST_DATABASE_URL)
+    yield server
+    server.drop()
+
+
+@pytest.fixture(scope="session")
+def new_database(tmp_path_factory, postgres_server):
+    """Make a fresh, empty database URL for a backend."""
+    def make(backend: str) -> str:
+        if backend == "sqlite":
+            folder = tmp_path_factory.mktemp("db")
+            return f"sqlite:///{folder / 'portal.sqlite3'}"
+        return postgres_server.new_schema()
+    return make
+
+
+def make_app(url: str, instance: Path):
+    return create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance),
+                       "SECRET_KEY": "test", "TESTING": True})
+
+
+def migrated(url: str) -> str:
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def published_app(backend, new_database, tmp_path_factory):
+    """The portal with every package in datasets/ published; for read-only tests."""
+    app = make_app(migrated(new_database(backend)), tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        from portal.extensions import session
+        results = load_path(session(), DATASETS_PATH)
+        assert all(result.status == "published" for result in results), [
+            result.report.render() for result in results if not result.ok]
+    return app
+
+
+@pytest.fixture
+def app(backend, new_database, tmp_path):
+    """The portal on a fresh, migrated, empty database; for tests that write."""
+    return make_app(migrated(new_database(backend)), tmp_path / "instance")
+
+
+@pytest.fixture
+def client(published_app):
+    return published_app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    with app.app_context():
+        from portal.extensions import session
+        yield session()
+
+
+@pytest.fixture(scope="session")
+def live_server(published_app):
+    """The published portal over real HTTP, for clients nobody here wrote."""
+    server = make_server("127.0.0.1", 0, published_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

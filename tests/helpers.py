@@ -1,0 +1,46 @@
+"""Small helpers shared by the tests: copies of the real packages to break."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from portal.config import DATASETS_PATH
+from portal.model import Dataset, DatasetVersion, DatastoreRow, Resource
+
+
+def copy_datasets(target: Path) -> Path:
+    """A private copy of datasets/, safe to break."""
+    destination = target / "datasets"
+    shutil.copytree(DATASETS_PATH, destination)
+    return destination
+
+
+def read_descriptor(folder: Path) -> dict:
+    return json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def write_descriptor(folder: Path, descriptor: dict) -> None:
+    (folder / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False, indent=2),
+                                             encoding="utf-8")
+
+
+def replace_in(file: Path, old: str, new: str, count: int = 1) -> None:
+    content = file.read_text(encoding="utf-8")
+    assert old in content, f"{old!r} not in {file}"
+    file.write_text(content.replace(old, new, count), encoding="utf-8")
+
+
+def snapshot(session) -> dict:
+    """Everything a reader could see, to compare before and after a failed load."""
+    session.rollback()  # end any open read transaction: see what is committed now
+    return {
+        "datasets": session.scalar(select(func.count(Dataset.id))),
+        "versions": sorted(session.execute(
+            select(Dataset.name, DatasetVersion.number, DatasetVersion.content_hash)
+            .join(DatasetVersion)).all()),
+        "resources": sorted(session.execute(select(Resource.id, Resource.sha256)).all()),
+        "rows": session.scalar(select(func.count(DatastoreRow.id))),
+    }
