@@ -1,0 +1,54 @@
+"""Alembic creates and upgrades the schema, and it matches the models."""
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from portal.db import make_engine
+from portal.migrate import downgrade, is_current, upgrade
+from portal.model import Base
+
+TABLES = {"datasets", "dataset_versions", "resources", "resource_fields", "datastore_rows",
+          "alembic_version"}
+
+
+def test_upgrade_downgrade_upgrade(backend, new_database):
+    engine = make_engine(new_database(backend))
+    upgrade(engine)
+    assert set(inspect(engine).get_table_names()) == TABLES
+    assert is_current(engine)
+    downgrade(engine, "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    assert not is_current(engine)
+    upgrade(engine)
+    assert is_current(engine)
+    engine.dispose()
+
+
+def test_migrations_match_the_models(backend, new_database):
+    engine = make_engine(new_database(backend))
+    upgrade(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()
+
+
+def test_init_db_command(backend, new_database, tmp_path):
+    from tests.conftest import make_app
+    app = make_app(new_database(backend), tmp_path)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["portal", "init-db"])
+    assert result.exit_code == 0, result.output
+    assert "is up to date" in result.output
+    # running it again changes nothing and still succeeds
+    assert runner.invoke(args=["portal", "init-db"]).exit_code == 0
+
+
+def test_commands_refuse_an_unmigrated_database(backend, new_database, tmp_path):
+    from tests.conftest import make_app
+    app = make_app(new_database(backend), tmp_path)
+    result = app.test_cli_runner().invoke(args=["portal", "load", "datasets"])
+    assert result.exit_code == 1
+    assert "run `flask --app portal portal init-db`" in result.output
