@@ -119,15 +119,9 @@ def _declared_references(folder: Path) -> set[str]:
 
 def load_path(session: Session, path: str | Path, *, changelog: tuple[str, str] | None = None,
               now: dt.datetime | None = None) -> list[LoadResult]:
-    """Validate every package at ``path``; only if all are valid, publish each
-    (in dependency order) as a new version; see :func:`publish`."""
-    checked = validate_path(session, path)
-    if not all(report.valid for _, report in checked):
-        return [LoadResult(report.source, "invalid" if not report.valid else "not-published", report,
-                           content.name if content else None)
-                for content, report in checked]
-    return [publish(session, content, report, changelog=changelog, now=now)
-            for content, report in checked]
+    """Validate every package at ``path``; only if all are valid, publish them
+    (in dependency order, in one transaction) as new versions."""
+    return publish_all(session, validate_path(session, path), changelog=changelog, now=now)
 
 
 def publish(session: Session, content: PackageContent | None, report: ValidationReport, *,
@@ -136,31 +130,47 @@ def publish(session: Session, content: PackageContent | None, report: Validation
 
     Identical content to the latest version publishes nothing.
     """
-    if content is None:
-        return LoadResult(report.source, "invalid", report)
+    return publish_all(session, [(content, report)], changelog=changelog, now=now)[0]
+
+
+def publish_all(session: Session, packages: list[tuple[PackageContent | None, ValidationReport]], *,
+                changelog: tuple[str, str] | None = None, now: dt.datetime | None = None
+                ) -> list[LoadResult]:
+    """Publish every package as the next version of its dataset, all in one
+    transaction: either every changed package is published, or (on an invalid
+    package or any error) none is."""
+    if not all(content is not None for content, _ in packages):
+        return [LoadResult(report.source, "not-published" if content else "invalid", report,
+                           content.name if content else None) for content, report in packages]
     now = now or dt.datetime.now(dt.timezone.utc)
     try:
-        dataset = session.scalar(select(Dataset).where(Dataset.name == content.name))
-        if dataset is None:
-            dataset = Dataset(name=content.name, created_at=now)
-            session.add(dataset)
-            session.flush()
-        latest = latest_version(session, content.name)
-        if latest is not None and latest.content_hash == content.content_hash:
-            session.rollback()
-            return LoadResult(report.source, "unchanged", report, content.name, latest.number)
-        number = (session.scalar(select(func.max(DatasetVersion.number))
-                                 .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
-        en, cy = changelog or (FIRST_CHANGELOG if number == 1 else UPDATE_CHANGELOG)
-        version = _new_version(dataset, number, content, now, en, cy)
-        session.add(version)
-        session.flush()
-        for resource in content.resources:
-            _add_resource(session, version, resource)
+        results = [_stage(session, content, report, changelog, now) for content, report in packages]
         session.commit()
     except Exception:
         session.rollback()
         raise
+    return results
+
+
+def _stage(session: Session, content: PackageContent, report: ValidationReport,
+           changelog: tuple[str, str] | None, now: dt.datetime) -> LoadResult:
+    """Add a new version of ``content`` to the session, unless it is unchanged."""
+    latest = latest_version(session, content.name)
+    if latest is not None and latest.content_hash == content.content_hash:
+        return LoadResult(report.source, "unchanged", report, content.name, latest.number)
+    dataset = session.scalar(select(Dataset).where(Dataset.name == content.name))
+    if dataset is None:
+        dataset = Dataset(name=content.name, created_at=now)
+        session.add(dataset)
+        session.flush()
+    number = (session.scalar(select(func.max(DatasetVersion.number))
+                             .where(DatasetVersion.dataset_id == dataset.id)) or 0) + 1
+    en, cy = changelog or (FIRST_CHANGELOG if number == 1 else UPDATE_CHANGELOG)
+    version = _new_version(dataset, number, content, now, en, cy)
+    session.add(version)
+    session.flush()
+    for resource in content.resources:
+        _add_resource(session, version, resource)
     return LoadResult(report.source, "published", report, content.name, number)
 
 
