@@ -32,9 +32,12 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $
 
 translations: $(COMPILED) ## Compile the message catalogues
 
-db: install translations ## Create or upgrade the database and load every package in datasets/
+DEMO := datasets/demonstration-responses
+
+db: install translations ## Create or upgrade the database, load datasets/, and the demonstration scores if none are published
 	$(FLASK) portal init-db
 	$(FLASK) portal load datasets
+	$(FLASK) portal ingest-responses $(DEMO)/responses.csv $(DEMO)/invitations.csv --demo --if-unpublished
 
 run: db ## Set up, then serve the portal with gunicorn on HOST:PORT
 	exec $(BIN)/gunicorn --bind "$(HOST):$(PORT)" --workers $(WORKERS) --access-logfile - "portal:create_app()"
@@ -45,7 +48,7 @@ test: install translations ## Set up, then run the whole test suite
 extract-messages: install ## Extract interface strings and update the catalogues
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot \
 	  --project "Wales local government data portal" --no-location --sort-output .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-location --ignore-obsolete
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap --ignore-obsolete --no-fuzzy-matching
 
 clean: ## Remove the virtualenv, compiled catalogues and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache $(COMPILED)

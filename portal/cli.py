@@ -1,13 +1,19 @@
 """``flask --app portal portal ...``: init-db, validate, load."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import migrate
+from portal import migrate, queries
+from portal.anonymise import DEFAULT_THRESHOLD
+from portal.config import DATASETS_PATH
 from portal.extensions import engine, session
+from portal.ingest import demo
+from portal.ingest.service import OUTPUTS, ingest_responses
 from portal.publish import service
 
 portal_cli = AppGroup("portal", help="Manage the portal's database and datasets.")
@@ -66,6 +72,59 @@ def load(path: str, changelog_en: str | None, changelog_cy: str | None) -> None:
             click.echo(result.report.render())
     if not all(result.ok for result in results):
         raise click.ClickException("nothing was published.")
+
+
+@portal_cli.command("ingest-responses")
+@click.argument("responses", type=click.Path(exists=True, dir_okay=False))
+@click.argument("invitations", type=click.Path(exists=True, dir_okay=False))
+@click.option("--threshold", type=int, default=DEFAULT_THRESHOLD, show_default=True,
+              help="Suppress every cell based on fewer respondents than this (at least 2).")
+@click.option("--demo", is_flag=True, help="Label the results as demonstration (synthetic) data.")
+@click.option("--dry-run", is_flag=True, help="Validate, aggregate and report; publish nothing.")
+@click.option("--if-unpublished", is_flag=True,
+              help="Do nothing if maturity scores are already published (used by `make run`).")
+@click.option("--changelog-en", help="What changed, in English (with --changelog-cy).")
+@click.option("--changelog-cy", help="What changed, in Welsh (with --changelog-en).")
+def ingest(responses: str, invitations: str, threshold: int, demo: bool, dry_run: bool,
+           if_unpublished: bool, changelog_en: str | None, changelog_cy: str | None) -> None:
+    """Aggregate and anonymise raw data-tool RESPONSES (with the numbers invited
+    in INVITATIONS), and publish the maturity-scores and response-rates datasets."""
+    if bool(changelog_en) != bool(changelog_cy):
+        raise click.UsageError("give the changelog in both languages: --changelog-en and --changelog-cy.")
+    _require_schema()
+    if if_unpublished and queries.latest_version(session(), OUTPUTS[0]) is not None:
+        click.echo(f"{OUTPUTS[0]} is already published; nothing to do.")
+        return
+    result = ingest_responses(session(), responses, invitations, threshold=threshold, demonstration=demo,
+                              dry_run=dry_run, changelog=(changelog_en, changelog_cy) if changelog_en else None)
+    if not result.ok:
+        click.echo(result.report.render())
+        raise click.ClickException("nothing was published.")
+    dropped = f" (dropped columns: {', '.join(result.dropped_columns)})" if result.dropped_columns else ""
+    click.echo(f"Read {result.rows_read} response rows from {result.respondents} respondents{dropped}.")
+    published = result.cells - result.suppressed_primary - result.suppressed_secondary
+    click.echo(f"Maturity scores: {result.cells} cells, {published} published, "
+               f"{result.suppressed_primary} suppressed by the primary rule (fewer than {threshold} "
+               f"respondents), {result.suppressed_secondary} by the secondary rule (recoverable by "
+               "subtraction).")
+    click.echo(f"Response rates: {result.rates} rows, none suppressed (counts of people, not responses).")
+    if dry_run:
+        click.echo("Dry run: nothing was published.")
+    for loaded in result.published:
+        if loaded.status == "published":
+            click.echo(f"{loaded.name}: published version {loaded.version}")
+        else:
+            click.echo(f"{loaded.name}: unchanged (version {loaded.version} has the same content)")
+
+
+@portal_cli.command("demo-data")
+@click.option("--output", type=click.Path(file_okay=False), show_default=True,
+              default=str(DATASETS_PATH / "demonstration-responses"), help="Folder to write to.")
+@click.option("--seed", type=int, default=demo.SEED, show_default=True, help="Random seed.")
+def demo_data(output: str, seed: int) -> None:
+    """Write synthetic (demonstration) responses and invitations for all 22 councils."""
+    for path in demo.write(Path(output), seed):
+        click.echo(f"wrote {path}")
 
 
 def _require_schema() -> None:

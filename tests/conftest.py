@@ -20,6 +20,7 @@ from portal import create_app
 from portal.config import DATASETS_PATH, normalise_database_url
 from portal.db import make_engine
 from portal.migrate import upgrade
+from portal.ingest.service import ingest_responses
 from portal.publish.service import load_path
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -92,13 +93,18 @@ def backend(request) -> str:
 
 @pytest.fixture(scope="session")
 def published_app(backend, new_database, tmp_path_factory):
-    """The portal with every package in datasets/ published; for read-only tests."""
+    """The portal as `make run` sets it up: every package in datasets/ published,
+    and the demonstration responses ingested; for read-only tests."""
     app = make_app(migrated(new_database(backend)), tmp_path_factory.mktemp("instance"))
     with app.app_context():
         from portal.extensions import session
         results = load_path(session(), DATASETS_PATH)
         assert all(result.status == "published" for result in results), [
             result.report.render() for result in results if not result.ok]
+        demo = DATASETS_PATH / "demonstration-responses"
+        ingested = ingest_responses(session(), demo / "responses.csv", demo / "invitations.csv",
+                                    demonstration=True)
+        assert ingested.ok, ingested.report.render()
     return app
 
 
@@ -123,6 +129,14 @@ def db(app):
     with app.app_context():
         from portal.extensions import session
         yield session()
+
+
+@pytest.fixture
+def loaded(app, db):
+    """A fresh database with every package in datasets/ published once."""
+    results = load_path(db, DATASETS_PATH)
+    assert all(result.status == "published" for result in results)
+    return db
 
 
 @pytest.fixture(scope="session")

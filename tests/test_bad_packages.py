@@ -6,20 +6,10 @@ import os
 
 import pytest
 
-from portal.config import DATASETS_PATH
-from portal.publish.service import load_path
 from tests.helpers import copy_datasets, read_descriptor, replace_in, snapshot, write_descriptor
 
 RATES = "data-tool-response-rates"
 FRAMEWORK = "maturity-framework"
-
-
-@pytest.fixture
-def loaded(app, db):
-    """A database with every real package published once."""
-    results = load_path(db, DATASETS_PATH)
-    assert all(r.status == "published" for r in results)
-    return db
 
 
 @pytest.fixture

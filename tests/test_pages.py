@@ -156,4 +156,16 @@ def test_catalogue_lists_every_dataset_with_its_downloads(client, published_app)
 def test_health(client):
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "datasets": 6}
+    # the six real datasets and the two computed from the demonstration responses
+    assert response.get_json() == {"status": "ok", "database": "ok", "datasets": 8}
+
+
+@pytest.mark.parametrize("lang, notice", [("en", "Demonstration data"), ("cy", "Data enghreifftiol")])
+def test_demonstration_data_is_labelled_on_pages(client, lang, notice):
+    catalogue = client.get(f"/{lang}/datasets/").get_data(as_text=True)
+    sections = re.findall(r'<section class="dataset" id="([a-z-]+)".*?</section>', catalogue, re.S)
+    labelled = {name for name in sections
+                if notice in re.search(rf'id="{name}".*?</section>', catalogue, re.S).group(0)}
+    assert labelled == {"maturity-scores", "response-rates"}
+    home = " ".join(get_page(client, f"/{lang}/").text)
+    assert notice in home

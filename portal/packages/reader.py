@@ -106,7 +106,7 @@ def read_package(path: str | Path, resolver: Resolver | None = None
     rows = _frictionless_validate(descriptor, base, report)
     if not report.valid:
         return None, report
-    _check_external_references(descriptor, rows, resolver, report)
+    check_external_references(descriptor, rows, resolver, report)
     if not report.valid:
         return None, report
     resources = [
@@ -132,7 +132,7 @@ def _read_descriptor(file: Path, report: ValidationReport) -> dict | None:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        report.add(name, _encoding_message(raw, exc), row=_line_of(raw, exc.start),
+        report.add(name, encoding_message(raw, exc), row=line_of(raw, exc.start),
                    code="encoding-error")
         return None
     try:
@@ -273,20 +273,20 @@ def _read_resource_files(d: dict, base: Path, report: ValidationReport) -> dict[
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            report.add(path, _encoding_message(raw, exc), row=_line_of(raw, exc.start),
+            report.add(path, encoding_message(raw, exc), row=line_of(raw, exc.start),
                        code="encoding-error")
             continue
         contents[resource["name"]] = raw
     return contents
 
 
-def _encoding_message(raw: bytes, exc: UnicodeDecodeError) -> str:
+def encoding_message(raw: bytes, exc: UnicodeDecodeError) -> str:
     byte = raw[exc.start:exc.start + 1].hex().upper()
-    return (f"not valid UTF-8 (byte 0x{byte} at line {_line_of(raw, exc.start)}); "
+    return (f"not valid UTF-8 (byte 0x{byte} at line {line_of(raw, exc.start)}); "
             "save the file with UTF-8 encoding")
 
 
-def _line_of(raw: bytes, offset: int) -> int:
+def line_of(raw: bytes, offset: int) -> int:
     return raw.count(b"\n", 0, offset) + 1
 
 
@@ -338,7 +338,7 @@ def _jsonable(value: Any, field_type: str | None) -> Any:
 
 # -- 5. references across packages ---------------------------------------------
 
-def _check_external_references(d: dict, rows: dict[str, list[dict]], resolver: Resolver | None,
+def check_external_references(d: dict, rows: dict[str, list[dict]], resolver: Resolver | None,
                                report: ValidationReport) -> None:
     for resource, fld, ref in external_references(d):
         target = f'{ref["package"]}/{ref["resource"]}/{ref["field"]}'

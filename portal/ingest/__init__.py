@@ -1,0 +1,1 @@
+"""Raw data-tool responses in; anonymised, published aggregates out."""

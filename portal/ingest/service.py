@@ -1,0 +1,90 @@
+"""The pipeline: validate raw responses and invitations, aggregate, anonymise,
+and publish ``maturity-scores`` and ``response-rates`` together, in one
+transaction. Nothing respondent-level is stored."""
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from portal import queries
+from portal.anonymise import (DEFAULT_THRESHOLD, PRIMARY, SECONDARY, Suppression, ThresholdError,
+                              check_threshold, suppress)
+from portal.ingest import aggregate
+from portal.ingest.inputs import read_inputs
+from portal.ingest.outputs import write_packages
+from portal.packages import ValidationReport, read_package
+from portal.publish.service import LoadResult, ReferenceResolver, publish_all
+
+OUTPUTS = ("maturity-scores", "response-rates")
+
+
+@dataclass
+class IngestResult:
+    report: ValidationReport
+    rows_read: int = 0
+    respondents: int = 0
+    dropped_columns: list[str] = field(default_factory=list)
+    cells: int = 0
+    suppression: Suppression | None = None
+    rates: int = 0
+    published: list[LoadResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.report.valid
+
+    @property
+    def suppressed_primary(self) -> int:
+        return self.suppression.count(PRIMARY) if self.suppression else 0
+
+    @property
+    def suppressed_secondary(self) -> int:
+        return self.suppression.count(SECONDARY) if self.suppression else 0
+
+
+def ingest_responses(session: Session, responses: str | Path, invitations: str | Path, *,
+                     threshold: int = DEFAULT_THRESHOLD, demonstration: bool = False,
+                     dry_run: bool = False, changelog: tuple[str, str] | None = None,
+                     now: dt.datetime | None = None) -> IngestResult:
+    result = IngestResult(ValidationReport(source=f"{Path(responses).name} + {Path(invitations).name}"))
+    try:
+        check_threshold(threshold)
+    except ThresholdError as exc:
+        result.report.add("--threshold", str(exc), code="invalid-threshold")
+        return result
+    resolver = ReferenceResolver(session)
+    inputs, report = read_inputs(responses, invitations, resolver)
+    result.report = report
+    if inputs is None:
+        return result
+    result.rows_read, result.respondents = inputs.rows_read, inputs.respondents
+    result.dropped_columns = inputs.dropped_columns
+
+    councils = {row["gss_code"]: (row["name_en"], row["name_cy"])
+                for row in queries.dataset_rows(session, "councils", "councils")}
+    invited_councils = {council for council, _ in inputs.invitations}
+    area_names = {code: names for code, names in councils.items() if code in invited_councils}
+    characteristics = {row["id"]: (row["name_en"], row["name_cy"])
+                       for row in sorted(queries.dataset_rows(session, "maturity-framework", "characteristics"),
+                                         key=lambda row: row["position"])}
+
+    cells = aggregate.maturity_cells(inputs.responses, area_names, characteristics)
+    result.cells = len(cells)
+    result.suppression = suppress({key: cell.respondents for key, cell in cells.items()},
+                                  aggregate.margins(area_names, characteristics), threshold)
+    rates = aggregate.response_rates(inputs.responses, inputs.invitations, area_names)
+    result.rates = len(rates)
+
+    with tempfile.TemporaryDirectory(prefix="portal-ingest-") as folder:
+        packages = [read_package(path, resolver=resolver) for path in write_packages(
+            Path(folder), cells, result.suppression, rates, area_names, characteristics, demonstration)]
+    for content, package_report in packages:
+        result.report.problems.extend(package_report.problems)
+    if not result.report.valid or dry_run:
+        return result
+    result.published = publish_all(session, packages, changelog=changelog, now=now)
+    return result
