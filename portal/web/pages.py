@@ -1,7 +1,7 @@
 """The bilingual pages: every URL under ``/en/`` or ``/cy/``."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, render_template
 
 from portal import queries
 from portal.extensions import session
@@ -39,3 +39,12 @@ def home(lang: str):
 def catalogue(lang: str):
     versions = sorted(queries.latest_versions(session()), key=lambda v: v.text("title", lang).casefold())
     return render_template("pages/catalogue.html", versions=versions)
+
+
+@bp.get("/datasets/<name>/")
+def dataset(lang: str, name: str):
+    version = queries.latest_version(session(), name)
+    if version is None:
+        abort(404)
+    return render_template("pages/dataset.html", version=version,
+                           history=queries.version_history(session(), name))
