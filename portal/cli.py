@@ -8,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import migrate, queries
+from portal import migrate, queries, search
 from portal.anonymise import DEFAULT_THRESHOLD
 from portal.config import DATASETS_PATH
 from portal.extensions import engine, session
@@ -25,9 +25,12 @@ def init_app(app: Flask) -> None:
 
 @portal_cli.command("init-db")
 def init_db() -> None:
-    """Create the database schema, or upgrade it to the newest revision."""
+    """Create the database schema, or upgrade it to the newest revision, and
+    rebuild the search index."""
     try:
         migrate.upgrade(engine())
+        search.reindex(session())
+        session().commit()
     except SQLAlchemyError as exc:
         raise click.ClickException(f"could not migrate the database: {exc.__class__.__name__}: {exc}")
     click.echo(f"Database {engine().url.render_as_string(hide_password=True)} is up to date.")

@@ -11,17 +11,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from portal.anonymise import PRIMARY, SECONDARY, Suppression
-from portal.ingest.aggregate import ALL, GROUPS, TOTAL, WALES, Cell, Rate
+from portal.ingest.aggregate import ALL, GROUPS, WALES, Cell, Rate
+from portal.vocabulary import GROUPS as GROUP_NAMES
 
 TEMPLATES = Path(__file__).parent / "templates"
 SUPPRESSED = "[c]"
 WALES_NAMES = ("Wales", "Cymru")
-GROUP_NAMES = {
-    "officer": ("Officers", "Swyddogion"),
-    "elected_member": ("Elected members", "Aelodau etholedig"),
-    ALL: ("All respondents", "Pob ymatebydd"),
-    TOTAL: ("Total", "Cyfanswm"),
-}
 LICENCE = {
     "name": "OGL-UK-3.0",
     "path": "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",

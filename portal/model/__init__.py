@@ -173,6 +173,33 @@ class DatastoreRow(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
 
 
+class SearchDocument(Base):
+    """The searchable text of a dataset's latest version in one language,
+    normalised (lower case, no diacritics). Full-text indexed by the database:
+    FTS5 on SQLite, a GIN index on PostgreSQL (see the migrations)."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (UniqueConstraint("dataset_id", "language", name="uq_search_documents_language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class DatasetFacet(Base):
+    """One facet value of a dataset's latest version (theme, council, ...)."""
+
+    __tablename__ = "dataset_facets"
+    __table_args__ = (UniqueConstraint("dataset_id", "facet", "value", name="uq_dataset_facets_value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    facet: Mapped[str] = mapped_column(String(30), index=True)
+    value: Mapped[str] = mapped_column(String(100))
+
+
 IMMUTABLE = (DatasetVersion, Resource, ResourceField, DatastoreRow)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 from frictionless import FrictionlessException, Package
 
 from portal.packages.problems import ValidationReport
+from portal.vocabulary import THEMES
 
 DESCRIPTOR = "datapackage.json"
 LANGUAGES = ("en", "cy")
@@ -168,6 +169,9 @@ def _check_metadata(d: dict, report: ValidationReport) -> None:
                     "in translations.cy.keywords")
     if "demonstration" in d and not isinstance(d["demonstration"], bool):
         problem("demonstration", "must be true or false")
+    if "themes" in d and (not isinstance(d["themes"], list) or not d["themes"]
+                          or any(theme not in THEMES for theme in d["themes"])):
+        problem("themes", f"must be a list of one or more of: {', '.join(THEMES)}")
     licenses = d.get("licenses")
     if not isinstance(licenses, list) or not licenses or not all(
             isinstance(lic, dict) and lic.get("name") and lic.get("path") and lic.get("title")
@@ -311,11 +315,28 @@ def _frictionless_validate(d: dict, base: Path, report: ValidationReport
     if not report.valid:
         return rows
     for resource in package.resources:
-        types = {f.name: f.type for f in resource.schema.fields}
-        rows[resource.name] = [
-            {key: _jsonable(value, types.get(key)) for key, value in row.to_dict().items()}
-            for row in resource.read_rows()
-        ]
+        rows[resource.name] = _typed_rows(resource)
+    return rows
+
+
+MISSING = "_missing"  # per row: which missing-value marker a cell held, where not ""
+
+
+def _typed_rows(resource) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts. A cell that held a non-empty missing-value
+    marker (such as "[c]", suppressed) is null, and the marker is kept under
+    ``_missing`` so that CSV output can write it back."""
+    types = {f.name: f.type for f in resource.schema.fields}
+    names = resource.schema.field_names
+    markers = {marker for marker in resource.schema.missing_values if marker}
+    rows = []
+    with resource:
+        for row in resource.row_stream:
+            data = {key: _jsonable(value, types.get(key)) for key, value in row.to_dict().items()}
+            missing = {name: cell for name, cell in zip(names, row.cells) if cell in markers}
+            if missing:
+                data[MISSING] = missing
+            rows.append(data)
     return rows
 
 

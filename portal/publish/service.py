@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal import search
 from portal.model import Dataset, DatasetVersion, DatastoreRow, Resource, ResourceField
 from portal.packages import PackageContent, ValidationReport, read_package
 from portal.packages.reader import DESCRIPTOR, descriptor_path, external_references
@@ -145,6 +146,8 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
     now = now or dt.datetime.now(dt.timezone.utc)
     try:
         results = [_stage(session, content, report, changelog, now) for content, report in packages]
+        if any(result.status == "published" for result in results):
+            search.reindex(session)
         session.commit()
     except Exception:
         session.rollback()

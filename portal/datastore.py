@@ -1,0 +1,353 @@
+"""Queries over the rows of a tabular resource: filters checked against its
+Table Schema, full-text search, sorting on several fields, field selection,
+offset and keyset (cursor) pagination, totals, and CSV output that streams.
+
+Every value reaches SQL as a bound parameter; every field name is checked
+against the schema first. Nothing here knows about Flask.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import io
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from portal.model import DatastoreRow, Resource
+from portal.packages.reader import MISSING
+
+OPERATORS = ("exact", "not", "lt", "lte", "gt", "gte")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000
+MAX_FILTERS = 20
+MAX_VALUE_LENGTH = 500
+MAX_Q_LENGTH = 200
+TRUE_VALUES = {"true", "1", "yes"}
+FALSE_VALUES = {"false", "0", "no"}
+
+
+class QueryError(ValueError):
+    """A query that cannot be run; ``parameter`` names what was wrong."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Filter:
+    field: str
+    op: str
+    values: tuple[Any, ...]  # several values: any of them (exact only)
+
+
+@dataclass
+class RowQuery:
+    filters: list[Filter] = field(default_factory=list)
+    q: str = ""
+    sort: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
+    fields: list[str] | None = None
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+    cursor: str | None = None
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    total: int
+    offset: int
+    limit: int
+    next_cursor: str | None
+    fields: list[str]
+
+    @property
+    def has_more(self) -> bool:
+        return self.next_cursor is not None
+
+
+class Table:
+    """A resource's schema, for checking and typing query parameters."""
+
+    def __init__(self, resource: Resource):
+        self.resource = resource
+        self.schema_fields = resource.table_schema["fields"]
+        self.types = {f["name"]: f.get("type", "string") for f in self.schema_fields}
+        self.names = [f["name"] for f in self.schema_fields]
+
+    # -- parsing ----------------------------------------------------------------
+    def check_field(self, name: str, parameter: str | None = None) -> str:
+        if name not in self.types:
+            raise QueryError(parameter or name, f"unknown field {name!r}; the fields are: {', '.join(self.names)}")
+        return name
+
+    def parse_value(self, name: str, raw: Any, parameter: str | None = None) -> Any:
+        """A filter value as the field's type; ``None`` (or "") matches missing values."""
+        parameter = parameter or name
+        kind = self.types[name]
+        if raw is None or raw == "":
+            return None
+        if not isinstance(raw, (str, int, float, bool)):
+            raise QueryError(parameter, f"the value for {name} must be a single value")
+        text = str(raw).strip() if not isinstance(raw, bool) else str(raw).lower()
+        if len(text) > MAX_VALUE_LENGTH:
+            raise QueryError(parameter, f"the value for {name} is longer than {MAX_VALUE_LENGTH} characters")
+        try:
+            if kind == "integer":
+                if isinstance(raw, float) or not re.fullmatch(r"[-+]?\d{1,18}", text):
+                    raise ValueError
+                return int(text)
+            if kind == "number":
+                number = float(text)
+                if not math.isfinite(number):
+                    raise ValueError
+                return number
+            if kind == "boolean":
+                if text.lower() in TRUE_VALUES:
+                    return True
+                if text.lower() in FALSE_VALUES:
+                    return False
+                raise ValueError
+            if kind == "date":
+                return dt.date.fromisoformat(text).isoformat()
+            if kind == "datetime":
+                return dt.datetime.fromisoformat(text).isoformat()
+        except ValueError:
+            expected = {"integer": "a whole number", "number": "a number", "boolean": "true or false",
+                        "date": "a date (YYYY-MM-DD)", "datetime": "a date and time (ISO 8601)"}[kind]
+            raise QueryError(parameter, f"{name} holds {kind} values: {raw!r} is not {expected}") from None
+        return str(raw)
+
+    def parse_filter(self, key: str, raw_values: Iterable[Any]) -> Filter:
+        """``field`` or ``field__op`` (ops: exact, not, lt, lte, gt, gte)."""
+        name, _, op = key.partition("__")
+        op = op or "exact"
+        self.check_field(name, key)
+        if op not in OPERATORS:
+            raise QueryError(key, f"unknown operator {op!r}; operators are: {', '.join(OPERATORS)}")
+        values = tuple(self.parse_value(name, raw, key) for raw in raw_values)
+        if not values:
+            raise QueryError(key, f"no value given for {key}")
+        if op != "exact" and len(values) > 1:
+            raise QueryError(key, f"{key} takes one value")
+        if op in ("lt", "lte", "gt", "gte") and values[0] is None:
+            raise QueryError(key, f"{key} needs a value")
+        if op in ("lt", "lte", "gt", "gte") and self.types[name] == "boolean":
+            raise QueryError(key, f"{name} is a boolean field; compare it with true or false only")
+        return Filter(name, op, values)
+
+    def parse_sort(self, spec: str, parameter: str = "sort") -> list[tuple[str, bool]]:
+        """``a,-b`` (a minus sign sorts descending) or ``a asc, b desc`` (CKAN)."""
+        keys = []
+        for part in (p.strip() for p in spec.split(",")):
+            if not part:
+                continue
+            words = part.split()
+            if len(words) == 2 and words[1].lower() in ("asc", "desc"):
+                name, descending = words[0], words[1].lower() == "desc"
+            elif len(words) == 1:
+                name, descending = part.lstrip("-"), part.startswith("-")
+            else:
+                raise QueryError(parameter, f"cannot read the sort {part!r}")
+            keys.append((self.check_field(name, parameter), descending))
+        if len({name for name, _ in keys}) != len(keys):
+            raise QueryError(parameter, "a field appears twice in the sort")
+        return keys
+
+    def parse_fields(self, spec: str | Iterable[str], parameter: str = "fields") -> list[str]:
+        names = [n.strip() for n in (spec.split(",") if isinstance(spec, str) else spec) if n and n.strip()]
+        if not names:
+            raise QueryError(parameter, "name at least one field")
+        return [self.check_field(name, parameter) for name in names]
+
+    # -- SQL ------------------------------------------------------------------------
+    def column(self, name: str):
+        element = DatastoreRow.data[name]
+        kind = self.types[name]
+        if kind == "integer":
+            return element.as_integer()
+        if kind == "number":
+            return element.as_float()
+        if kind == "boolean":
+            return element.as_boolean()
+        return element.as_string()
+
+
+def check_paging(limit: int, offset: int, cursor: str | None) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError("limit", f"limit must be between 1 and {MAX_LIMIT}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise QueryError("offset", f"offset must be between 0 and {MAX_OFFSET}")
+    if cursor and offset:
+        raise QueryError("cursor", "give either an offset or a cursor, not both")
+
+
+def _conditions(table: Table, query: RowQuery) -> list:
+    if len(query.filters) > MAX_FILTERS:
+        raise QueryError("filters", f"at most {MAX_FILTERS} filters")
+    conditions = [DatastoreRow.resource_id == table.resource.id]
+    for flt in query.filters:
+        column = table.column(flt.field)
+        present = [v for v in flt.values if v is not None]
+        if flt.op == "exact":
+            options = []
+            if present:
+                options.append(column.in_(present))
+            if None in flt.values:
+                options.append(column.is_(None))
+            conditions.append(or_(*options))
+        elif flt.op == "not":
+            value = flt.values[0]
+            conditions.append(column.is_not(None) if value is None else or_(column != value, column.is_(None)))
+        else:
+            operator = {"lt": "__lt__", "lte": "__le__", "gt": "__gt__", "gte": "__ge__"}[flt.op]
+            conditions.append(getattr(column, operator)(flt.values[0]))
+    if query.q:
+        if len(query.q) > MAX_Q_LENGTH:
+            raise QueryError("q", f"the search text is longer than {MAX_Q_LENGTH} characters")
+        text_fields = [name for name, kind in table.types.items() if kind not in ("integer", "number", "boolean")]
+        needle = query.q.strip().lower()
+        conditions.append(or_(*(func.lower(table.column(name)).contains(needle, autoescape=True)
+                                for name in text_fields)) if text_fields else false())
+    return conditions
+
+
+def _order(table: Table, query: RowQuery) -> list:
+    order = []
+    for name, descending in query.sort:
+        column = table.column(name)
+        order.append((column.desc() if descending else column.asc()).nulls_last())
+    order.append(DatastoreRow.row_number.asc())
+    return order
+
+
+def count(session: Session, table: Table, query: RowQuery) -> int:
+    return session.scalar(select(func.count(DatastoreRow.id)).where(*_conditions(table, query)))
+
+
+def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> Page:
+    """One page of matching rows, the total, and a cursor for the next page."""
+    table = Table(resource)
+    check_paging(query.limit, query.offset, query.cursor)
+    conditions = _conditions(table, query)
+    total = session.scalar(select(func.count(DatastoreRow.id)).where(*conditions))
+    statement = select(DatastoreRow.row_number, DatastoreRow.data).where(*conditions)
+    if query.cursor:
+        statement = statement.where(_after(table, query, _read_cursor(query, secret)))
+    statement = statement.order_by(*_order(table, query)).offset(query.offset).limit(query.limit + 1)
+    fetched = session.execute(statement).all()
+    names = query.fields or table.names
+    more = len(fetched) > query.limit
+    fetched = fetched[:query.limit]
+    next_cursor = _make_cursor(table, query, fetched[-1], secret) if more and fetched else None
+    return Page([_project(data, names) for _, data in fetched], total, query.offset, query.limit,
+                next_cursor, names)
+
+
+def iterate(session: Session, resource: Resource, query: RowQuery) -> Iterator[dict[str, Any]]:
+    """Every matching row (no paging), fetched in batches: constant memory."""
+    table = Table(resource)
+    statement = (select(DatastoreRow.data).where(*_conditions(table, query))
+                 .order_by(*_order(table, query)).execution_options(yield_per=500))
+    yield from session.scalars(statement)
+
+
+def _project(data: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    return {name: data.get(name) for name in names}
+
+
+# -- CSV ----------------------------------------------------------------------------
+
+def csv_value(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if value is None:
+        return (data.get(MISSING) or {}).get(name, "")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def csv_stream(rows: Iterable[dict[str, Any]], names: list[str]) -> Iterator[str]:
+    """CSV text, a line at a time, with suppressed cells written back as their marker."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(names)
+    yield flush()
+    for data in rows:
+        writer.writerow([csv_value(data, name) for name in names])
+        yield flush()
+
+
+# -- keyset pagination --------------------------------------------------------------
+
+def _fingerprint(table: Table, query: RowQuery) -> str:
+    shape = [table.resource.id, [(f.field, f.op, list(f.values)) for f in query.filters], query.q, query.sort]
+    return hashlib.sha256(json.dumps(shape, default=str).encode()).hexdigest()[:16]
+
+
+def _sign(payload: bytes, secret: str) -> str:
+    return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()[:32]
+
+
+def _make_cursor(table: Table, query: RowQuery, last, secret: str) -> str:
+    row_number, data = last
+    payload = json.dumps({"k": [data.get(name) for name, _ in query.sort], "r": row_number,
+                          "q": _fingerprint(table, query)}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + _sign(payload, secret)
+
+
+def _read_cursor(query: RowQuery, secret: str) -> dict:
+    invalid = QueryError("cursor", "the cursor is not valid: it was changed, or belongs to another query")
+    try:
+        encoded, signature = query.cursor.rsplit(".", 1)
+        payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (ValueError, AttributeError):
+        raise invalid from None
+    if not hmac.compare_digest(signature, _sign(payload, secret)):
+        raise invalid
+    cursor = json.loads(payload)
+    if len(cursor["k"]) != len(query.sort):
+        raise invalid
+    return cursor
+
+
+def _after(table: Table, query: RowQuery, cursor: dict):
+    """Rows strictly after the cursor in the query's order (nulls last)."""
+    if cursor["q"] != _fingerprint(table, query):
+        raise QueryError("cursor", "the cursor belongs to another query (its filters or sort differ)")
+    keys = [(table.column(name), descending, value)
+            for (name, descending), value in zip(query.sort, cursor["k"])]
+    options = []
+    for i, (column, descending, value) in enumerate(keys):
+        equal_before = [earlier.is_(None) if v is None else earlier == v for earlier, _, v in keys[:i]]
+        if value is None:
+            continue  # nothing sorts after a null but other nulls, handled by the next key
+        beyond = column < value if descending else column > value
+        options.append(and_(*equal_before, or_(beyond, column.is_(None))))
+    equal_all = [column.is_(None) if value is None else column == value for column, _, value in keys]
+    options.append(and_(*equal_all, DatastoreRow.row_number > cursor["r"]) if equal_all
+                   else DatastoreRow.row_number > cursor["r"])
+    return or_(*options) if options else true()

@@ -1,0 +1,228 @@
+"""Catalogue search: a full-text index and facets kept in the database.
+
+Every published dataset has one search document per language (its latest
+version's title, description, keywords, and the titles and descriptions of
+its resources and fields) and a set of facet values (theme, council,
+characteristic, format, real or demonstration). The text is normalised here,
+the same way for documents and queries (lower case, no diacritics, letters
+and digits only), and indexed by the database: FTS5 on SQLite, a GIN
+expression index on PostgreSQL. Every search term is a prefix.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from sqlalchemy import Float, Integer, delete, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from portal import queries
+from portal.model import Dataset, DatasetFacet, DatasetVersion, SearchDocument
+from portal.vocabulary import FORMATS, KINDS, THEMES, label
+
+FACETS = ("theme", "council", "characteristic", "format", "kind")
+SORTS = ("relevance", "title", "newest", "name")
+MAX_QUERY_LENGTH = 200
+MAX_TERMS = 12
+MAX_PER_PAGE = 100
+COUNCIL_CODE = re.compile(r"^W06[0-9]{6}$")
+COUNCILS_REF = ("councils", "councils", "gss_code")
+CHARACTERISTICS_REF = ("maturity-framework", "characteristics", "id")
+
+
+class SearchError(ValueError):
+    """A search that cannot be run; ``parameter`` names what was wrong."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
+
+
+def normalise(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(re.findall(r"\w+", stripped.casefold()))
+
+
+# -- indexing ---------------------------------------------------------------------
+
+def reindex(session: Session) -> int:
+    """Rebuild documents and facets from the latest versions. Call inside the
+    publishing transaction, so the index changes with what it describes."""
+    session.execute(delete(SearchDocument))
+    session.execute(delete(DatasetFacet))
+    versions = queries.latest_versions(session)
+    for version in versions:
+        for language in ("en", "cy"):
+            session.add(SearchDocument(dataset_id=version.dataset_id, language=language,
+                                       title=normalise(version.text("title", language)),
+                                       body=normalise(_body(version, language))))
+        session.execute(insert(DatasetFacet), [
+            {"dataset_id": version.dataset_id, "facet": facet, "value": value}
+            for facet, value in sorted(facet_values(session, version))])
+    session.flush()
+    return len(versions)
+
+
+def _body(version: DatasetVersion, language: str) -> str:
+    parts = [version.dataset.name, version.text("description", language), *version.text("keywords", language)]
+    for resource in version.resources:
+        parts += [resource.name, resource.text("title", language), resource.text("description", language)]
+        for fld in resource.fields:
+            parts += [fld.name, fld.text("title", language), fld.text("description", language)]
+    return " ".join(parts)
+
+
+def facet_values(session: Session, version: DatasetVersion) -> set[tuple[str, str]]:
+    values = {("kind", "demonstration" if version.demonstration else "real")}
+    values |= {("format", fmt) for fmt in FORMATS}
+    values |= {("theme", theme) for theme in version.descriptor.get("themes", [])}
+    for resource in version.resources:
+        rows = None
+        for fld in resource.table_schema["fields"]:
+            ref = fld.get("externalReference") or {}
+            target = (ref.get("package"), ref.get("resource"), ref.get("field"))
+            own = (version.dataset.name, resource.name, fld["name"])
+            facet = ("council" if COUNCILS_REF in (target, own) or fld["name"] == "area_code"
+                     else "characteristic" if CHARACTERISTICS_REF in (target, own) else None)
+            if facet is None:
+                continue
+            rows = rows if rows is not None else queries.resource_rows(session, resource)
+            for row in rows:
+                value = row.get(fld["name"])
+                if isinstance(value, str) and (facet != "council" or COUNCIL_CODE.match(value)):
+                    values.add((facet, value))
+    return values
+
+
+# -- searching ----------------------------------------------------------------------
+
+@dataclass
+class SearchQuery:
+    q: str = ""
+    facets: dict[str, list[str]] = field(default_factory=dict)
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 20
+    language: str = "en"
+
+    def check(self) -> SearchQuery:
+        if len(self.q) > MAX_QUERY_LENGTH:
+            raise SearchError("q", f"the search text is longer than {MAX_QUERY_LENGTH} characters")
+        if len(terms(self.q)) > MAX_TERMS:
+            raise SearchError("q", f"the search has more than {MAX_TERMS} words")
+        for name in self.facets:
+            if name not in FACETS:
+                raise SearchError(name, f"unknown facet {name!r}; facets are: {', '.join(FACETS)}")
+        if self.sort not in SORTS:
+            raise SearchError("sort", f"unknown sort {self.sort!r}; sorts are: {', '.join(SORTS)}")
+        if self.page < 1:
+            raise SearchError("page", "the page number must be 1 or more")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise SearchError("per_page", f"the page size must be between 1 and {MAX_PER_PAGE}")
+        return self
+
+
+@dataclass
+class SearchResult:
+    query: SearchQuery
+    total: int
+    versions: list[DatasetVersion]
+    facets: dict[str, list[tuple[str, int]]]
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.query.per_page))
+
+
+def terms(q: str) -> list[str]:
+    return normalise(q).split()
+
+
+def search(session: Session, query: SearchQuery) -> SearchResult:
+    query.check()
+    words = terms(query.q)
+    matched = _matching(session, words) if words else None
+    selected = select(Dataset.id)
+    if matched is not None:
+        selected = selected.where(Dataset.id.in_(select(matched.c.dataset_id)))
+    facet_filters = {name: values for name, values in query.facets.items() if values}
+    filtered = selected
+    for name, values in facet_filters.items():
+        filtered = filtered.where(Dataset.id.in_(
+            select(DatasetFacet.dataset_id).where(DatasetFacet.facet == name, DatasetFacet.value.in_(values))))
+    ids = filtered.subquery()
+    total = session.scalar(select(func.count()).select_from(ids))
+
+    latest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
+              .group_by(DatasetVersion.dataset_id).subquery())
+    listing = (select(DatasetVersion)
+               .join(latest, (DatasetVersion.dataset_id == latest.c.dataset_id)
+                     & (DatasetVersion.number == latest.c.number))
+               .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+               .where(DatasetVersion.dataset_id.in_(select(ids.c.id))))
+    title = DatasetVersion.title_cy if query.language == "cy" else DatasetVersion.title_en
+    if query.sort == "relevance" and matched is not None:
+        listing = listing.join(matched, matched.c.dataset_id == DatasetVersion.dataset_id) \
+            .order_by(matched.c.score.desc(), func.lower(title))
+    elif query.sort == "newest":
+        listing = listing.order_by(DatasetVersion.published_at.desc(), Dataset.name)
+    elif query.sort == "name":
+        listing = listing.order_by(Dataset.name)
+    else:
+        listing = listing.order_by(func.lower(title), Dataset.name)
+    listing = listing.limit(query.per_page).offset((query.page - 1) * query.per_page)
+    versions = list(session.scalars(listing))
+    return SearchResult(query, total, versions, _facet_counts(session, selected, facet_filters))
+
+
+def _facet_counts(session: Session, selected, facet_filters: dict[str, list[str]]
+                  ) -> dict[str, list[tuple[str, int]]]:
+    """For each facet, the count of datasets per value among those matching the
+    search and every *other* facet's selection (so choices within a facet add up)."""
+    counts = {}
+    for name in FACETS:
+        scope = selected
+        for other, values in facet_filters.items():
+            if other != name:
+                scope = scope.where(Dataset.id.in_(select(DatasetFacet.dataset_id).where(
+                    DatasetFacet.facet == other, DatasetFacet.value.in_(values))))
+        rows = session.execute(
+            select(DatasetFacet.value, func.count(DatasetFacet.dataset_id.distinct()))
+            .where(DatasetFacet.facet == name, DatasetFacet.dataset_id.in_(scope))
+            .group_by(DatasetFacet.value).order_by(func.count(DatasetFacet.dataset_id.distinct()).desc(),
+                                                   DatasetFacet.value))
+        counts[name] = [(value, count) for value, count in rows]
+    return counts
+
+
+def _matching(session: Session, words: list[str]):
+    """(dataset_id, score) of datasets whose text in any language holds every word."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        match = " ".join(f'"{word}"*' for word in words)
+        statement = text(
+            # MATERIALIZED: bm25() only works where SQLite does not flatten the query
+            "WITH hits AS MATERIALIZED (SELECT rowid AS document_id, -bm25(search_fts, 5.0, 1.0) AS score "
+            "FROM search_fts WHERE search_fts MATCH :match) "
+            "SELECT d.dataset_id AS dataset_id, max(hits.score) AS score "
+            "FROM hits JOIN search_documents d ON d.id = hits.document_id GROUP BY d.dataset_id"
+        ).bindparams(match=match)
+    else:
+        match = " & ".join(f"{word}:*" for word in words)
+        vector = ("(setweight(to_tsvector('simple', d.title), 'A') || "
+                  "setweight(to_tsvector('simple', d.body), 'B'))")
+        statement = text(
+            f"SELECT d.dataset_id AS dataset_id, max(ts_rank({vector}, to_tsquery('simple', :match))) AS score "
+            f"FROM search_documents d WHERE {vector} @@ to_tsquery('simple', :match) "
+            "GROUP BY d.dataset_id").bindparams(match=match)
+    return statement.columns(dataset_id=Integer, score=Float).subquery("matched")
+
+
+def facet_label(facet: str, value: str, language: str, names: dict[str, dict[str, tuple[str, str]]]) -> str:
+    """A facet value's label in ``language``; ``names`` holds council and
+    characteristic names by code."""
+    vocabulary = {"theme": THEMES, "format": FORMATS, "kind": KINDS}.get(facet) or names.get(facet, {})
+    return label(vocabulary, value, language)
