@@ -16,13 +16,15 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
 
     from portal import cli, errors, extensions, i18n
-    from portal.web import downloads, pages, service
+    from portal.web import downloads, feeds, http, pages, service
 
     extensions.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    http.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(downloads.bp)
     app.register_blueprint(service.bp)
+    app.register_blueprint(feeds.bp)
     cli.init_app(app)
     return app

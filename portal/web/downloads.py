@@ -38,12 +38,12 @@ def resource_url(version: DatasetVersion, resource: Resource, fmt: str = "csv") 
                    resource=resource.name, fmt=fmt, _external=True)
 
 
-def _send(download: formats.Download, inline: bool = False) -> Response:
+def _send(download: formats.Download, version: DatasetVersion, inline: bool = False) -> Response:
     response = Response(download.body, mimetype=None)
+    response.last_modified = version.published_utc
     response.headers["Content-Type"] = download.mediatype
     disposition = "inline" if inline else "attachment"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{download.filename}"'
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -52,7 +52,7 @@ def _descriptor(version: DatasetVersion) -> Response:
     landing = url_for("pages.catalogue", lang="en", _external=True)
     download = formats.descriptor_download(
         version, lambda res: resource_url(version, res), extra={"homepage": landing})
-    return _send(download, inline=True)
+    return _send(download, version, inline=True)
 
 
 def _file(version: DatasetVersion, resource_name: str, fmt: str) -> Response:
@@ -61,14 +61,14 @@ def _file(version: DatasetVersion, resource_name: str, fmt: str) -> Response:
     resource = _resource(version, resource_name)
     if fmt == "csv":
         content = queries.resource_content(session(), resource)
-        return _send(formats.csv_download(version, resource, content))
+        return _send(formats.csv_download(version, resource, content), version)
     rows = queries.resource_rows(session(), resource)
-    return _send(formats.json_download(version, resource, rows))
+    return _send(formats.json_download(version, resource, rows), version)
 
 
 def _zip(version: DatasetVersion) -> Response:
     contents = {res.name: queries.resource_content(session(), res) for res in version.resources}
-    return _send(formats.zip_download(version, contents))
+    return _send(formats.zip_download(version, contents), version)
 
 
 @bp.get("/<name>/datapackage.json")

@@ -1,0 +1,69 @@
+"""HTTP for every response: strong ETags and Last-Modified with 304 answers,
+Cache-Control, CORS on the public machine surfaces, and compression.
+
+Pinned versions never change, so caches may keep them for a year; "latest"
+URLs may change at any publication, so caches revalidate them after a minute.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+from flask import Flask, Response, g, request
+from flask_compress import Compress
+from sqlalchemy import func, select
+
+from portal.extensions import session
+from portal.model import DatasetVersion, as_utc
+
+MACHINE = re.compile(r"^/(datasets/|api/|catalog\.|feeds/|sitemap\.xml$|robots\.txt$)")
+PINNED = re.compile(r"/versions/\d+(/|\.|$)")
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "public, max-age=60, must-revalidate"
+PAGES = "no-cache"
+COMPRESSED = ["text/html", "text/css", "text/csv", "text/plain", "text/turtle", "application/json",
+              "application/problem+json", "application/ld+json", "application/rdf+xml",
+              "application/atom+xml", "application/xml", "image/svg+xml", "application/javascript"]
+
+compress = Compress()
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("COMPRESS_MIMETYPES", COMPRESSED)
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    compress.init_app(app)
+    # registered after Compress, so it runs before it: validators describe the
+    # uncompressed body, and Compress then marks them per encoding
+    app.after_request(cache_headers)
+
+
+def last_publication():
+    """When anything was last published (for surfaces built from everything)."""
+    if "last_publication" not in g:
+        latest = session().scalar(select(func.max(DatasetVersion.published_at)))
+        g.last_publication = as_utc(latest) if latest else None
+    return g.last_publication
+
+
+def cache_headers(response: Response) -> Response:
+    machine = bool(MACHINE.match(request.path))
+    if machine:
+        response.headers.setdefault("Access-Control-Allow-Origin", "*")
+        response.headers.setdefault("Access-Control-Expose-Headers", "ETag, Last-Modified, Link, Location")
+    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+        return response
+    if "Cache-Control" not in response.headers:
+        if not machine:
+            response.headers["Cache-Control"] = PAGES
+        else:
+            response.headers["Cache-Control"] = IMMUTABLE if PINNED.search(request.path) else REVALIDATE
+    if response.is_streamed:
+        return response
+    if machine and response.last_modified is None and not request.path.startswith("/health"):
+        moment = last_publication()
+        if moment is not None:
+            response.last_modified = moment
+    if response.get_etag() == (None, None):
+        response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:40])
+    return response.make_conditional(request)
