@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.i18n import negotiate
 
-MACHINE_PREFIXES = ("/datasets/", "/api/", "/health")
+MACHINE_PREFIXES = ("/datasets/", "/api/", "/health", "/catalog.", "/feeds/", "/sitemap.xml", "/robots.txt")
 PROBLEM_MEDIATYPE = "application/problem+json"
 
 TITLES = {

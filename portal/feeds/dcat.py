@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, SKOS, VCARD, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, SKOS, XSD
 
 from portal.feeds.files import CSV, DESCRIPTOR, JSON, ZIP, DownloadFile
 from portal.model import DatasetVersion
@@ -25,6 +25,9 @@ from portal.model import DatasetVersion
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+# DCAT 3 terms missing from rdflib's closed DCAT namespace.
+DCAT_VERSION = URIRef(f"{DCAT}version")
 GSP = Namespace("http://www.opengis.net/ont/geosparql#")
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "http://www.iana.org/assignments/media-types/"
@@ -153,7 +156,7 @@ def serialize(graph: Graph, syntax: str) -> bytes:
 
 
 def _graph() -> Graph:
-    graph = Graph()
+    graph = Graph(bind_namespaces="core")
     for prefix, namespace in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("vcard", VCARD),
                               ("owl", OWL), ("skos", SKOS), ("adms", ADMS), ("dcatap", DCATAP),
                               ("spdx", SPDX), ("gsp", GSP), ("xsd", XSD)):
@@ -188,7 +191,7 @@ def _dataset(graph: Graph, entry: CatalogEntry, urls: CatalogUrls, publisher: UR
     graph.add((dataset, DCTERMS.accessRights, _typed(graph, PUBLIC, DCTERMS.RightsStatement)))
     graph.add((dataset, DCTERMS.spatial, _wales(graph)))
     graph.add((dataset, OWL.versionInfo, Literal(str(version.number))))
-    graph.add((dataset, DCAT.version, Literal(str(version.number))))
+    graph.add((dataset, DCAT_VERSION, Literal(str(version.number))))
     _languages(graph, dataset)
     if version.demonstration:
         graph.add((dataset, DCTERMS.type, _concept(graph, SYNTHETIC)))
