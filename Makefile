@@ -42,7 +42,19 @@ db: install translations ## Create or upgrade the database, load datasets/, and 
 run: db ## Set up, then serve the portal with gunicorn on HOST:PORT
 	exec $(BIN)/gunicorn --bind "$(HOST):$(PORT)" --workers $(WORKERS) --access-logfile - "portal:create_app()"
 
-test: install translations ## Set up, then run the whole test suite
+# The browser tests drive Debian's Chromium (Playwright cannot download its own
+# browser here); installed only when missing, so later runs print nothing.
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@command -v apt-get >/dev/null 2>&1 || { echo "make: $@ is missing and apt-get is unavailable: install Debian's 'chromium' package by hand (the browser tests need it)" >&2; exit 1; }
+	@echo "Installing Debian's chromium for the browser tests"
+	@export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
+	  || { echo "make: could not install chromium with apt-get (are you root?); the browser tests need $@" >&2; exit 1; }
+
+test: install translations $(CHROMIUM) ## Set up, then run the whole test suite
 	$(BIN)/python -m pytest
 
 extract-messages: install ## Extract interface strings and update the catalogues

@@ -1,0 +1,89 @@
+"""Helpers for the browser tests: Debian's Chromium driven by Playwright, and axe-core.
+
+Playwright cannot download its own browsers here, so the tests launch the
+Chromium that `make test` installs from Debian's packages (/usr/bin/chromium).
+Playwright gives every launch a new, empty profile directory of its own.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+CHROMIUM = "/usr/bin/chromium"
+
+# Without the networking flags Chromium keeps trying to reach Google's hosts,
+# which this machine's closed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+# The rules the portal is held to: WCAG 2.0, 2.1 and 2.2 at levels A and AA.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# axe's best practices (landmarks, regions, headings) are run too and reported.
+REPORTED_TAGS = ["best-practice"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+_axe = Axe()
+
+
+def launch(playwright):
+    """Headless Chromium, or a failure telling how to install it (never a skip)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium "
+                    "package for the browser tests", pytrace=False)
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+@dataclass
+class AxeFinding:
+    rule: str
+    impact: str | None
+    help: str
+    tags: list[str]
+    targets: list[str]
+
+    @property
+    def blocking(self) -> bool:
+        return self.impact in BLOCKING_IMPACTS and any(tag in WCAG_TAGS for tag in self.tags)
+
+    def __str__(self) -> str:
+        where = "; ".join(self.targets[:5]) + (" …" if len(self.targets) > 5 else "")
+        return f"{self.rule} ({self.impact}): {self.help} [{where}]"
+
+
+def run_axe(page) -> list[AxeFinding]:
+    """axe-core's violations on the page as it stands, WCAG 2.x A/AA and best practice."""
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS + REPORTED_TAGS},
+               "resultTypes": ["violations"]}
+    results = _axe.run(page, options=options)
+    return [AxeFinding(rule=v["id"], impact=v.get("impact"), help=v["help"], tags=v["tags"],
+                       targets=[" ".join(map(str, node["target"])) for node in v["nodes"]])
+            for v in results.response["violations"]]
+
+
+FOCUS_STYLE = """element => {
+  const style = getComputedStyle(element);
+  const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+  const shadow = style.boxShadow !== 'none';
+  const box = element.getBoundingClientRect();
+  return {outline: style.outline, boxShadow: style.boxShadow, visible: outline || shadow,
+          onScreen: box.width > 0 && box.height > 0 && box.right > 0 && box.bottom > 0
+                    && box.left < window.innerWidth && box.top < window.innerHeight};
+}"""
+
+
+def focus_style(page) -> dict:
+    """How the focused element looks: its outline and box-shadow, and whether it is on screen."""
+    return page.evaluate_handle("document.activeElement").evaluate(FOCUS_STYLE)
+
+
+def active_element(page) -> dict:
+    return page.evaluate("""() => {
+      const e = document.activeElement;
+      return {tag: e.tagName.toLowerCase(), id: e.id, className: e.className,
+              text: (e.textContent || '').trim().slice(0, 80), insideMain: !!e.closest('main')};
+    }""")
