@@ -14,17 +14,22 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(settings)
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    app.jinja_env.add_extension("jinja2.ext.do")
 
     from portal import cli, errors, extensions, i18n
-    from portal.web import downloads, feeds, http, pages, service
+    from portal.api import v1 as api_v1
+    from portal.web import content, councils, downloads, feeds, http, pages, service
 
     extensions.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     http.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(councils.bp)
     app.register_blueprint(downloads.bp)
     app.register_blueprint(service.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(content.bp)
+    api_v1.init_app(app)
     cli.init_app(app)
     return app

@@ -62,6 +62,7 @@ class RowQuery:
     limit: int = DEFAULT_LIMIT
     offset: int = 0
     cursor: str | None = None
+    markers: bool = False  # keep each row's missing-value markers (under "_missing")
 
 
 @dataclass
@@ -252,8 +253,8 @@ def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> P
     more = len(fetched) > query.limit
     fetched = fetched[:query.limit]
     next_cursor = _make_cursor(table, query, fetched[-1], secret) if more and fetched else None
-    return Page([_project(data, names) for _, data in fetched], total, query.offset, query.limit,
-                next_cursor, names)
+    return Page([_project(data, names, query.markers) for _, data in fetched], total, query.offset,
+                query.limit, next_cursor, names)
 
 
 def iterate(session: Session, resource: Resource, query: RowQuery) -> Iterator[dict[str, Any]]:
@@ -264,8 +265,11 @@ def iterate(session: Session, resource: Resource, query: RowQuery) -> Iterator[d
     yield from session.scalars(statement)
 
 
-def _project(data: dict[str, Any], names: list[str]) -> dict[str, Any]:
-    return {name: data.get(name) for name in names}
+def _project(data: dict[str, Any], names: list[str], markers: bool = False) -> dict[str, Any]:
+    row = {name: data.get(name) for name in names}
+    if markers and MISSING in data:
+        row[MISSING] = data[MISSING]
+    return row
 
 
 # -- CSV ----------------------------------------------------------------------------
@@ -283,8 +287,10 @@ def csv_value(data: dict[str, Any], name: str) -> str:
     return str(value)
 
 
-def csv_stream(rows: Iterable[dict[str, Any]], names: list[str]) -> Iterator[str]:
-    """CSV text, a line at a time, with suppressed cells written back as their marker."""
+def csv_stream(rows: Iterable[dict[str, Any]], names: list[str],
+               header: list[str] | None = None) -> Iterator[str]:
+    """CSV text, a line at a time, with suppressed cells written back as their
+    marker; ``header`` replaces the field names in the first line."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
 
@@ -294,7 +300,7 @@ def csv_stream(rows: Iterable[dict[str, Any]], names: list[str]) -> Iterator[str
         buffer.truncate()
         return text
 
-    writer.writerow(names)
+    writer.writerow(header or names)
     yield flush()
     for data in rows:
         writer.writerow([csv_value(data, name) for name in names])
@@ -326,7 +332,7 @@ def _read_cursor(query: RowQuery, secret: str) -> dict:
         payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
     except (ValueError, AttributeError):
         raise invalid from None
-    if not hmac.compare_digest(signature, _sign(payload, secret)):
+    if not hmac.compare_digest(signature.encode(), _sign(payload, secret).encode()):
         raise invalid
     cursor = json.loads(payload)
     if len(cursor["k"]) != len(query.sort):

@@ -143,7 +143,7 @@ def test_catalogue_lists_every_dataset_with_its_downloads(client, published_app)
             assert version.text("title", lang) in text
             assert f"/datasets/{name}.zip" in hrefs
             assert f"/datasets/{name}/datapackage.json" in hrefs
-            assert f"/datasets/{name}/versions/1/datapackage.json" in hrefs
+            assert f"/{lang}/datasets/{name}/" in hrefs
             for resource in version.resources:
                 assert f"/datasets/{name}/{resource.name}.csv" in hrefs
                 assert f"/datasets/{name}/{resource.name}.json" in hrefs

@@ -24,7 +24,7 @@ def extracted_ids() -> set[str]:
     method_map = [("portal/**.py", "python"), ("templates/**.html", "jinja2")]
     ids = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            PROJECT_ROOT, method_map, options_map={"templates/**.html": {"trimmed": "true"}},
+            PROJECT_ROOT, method_map, options_map={"templates/**.html": {"trimmed": "true", "extensions": "jinja2.ext.do"}},
             keywords={**KEYWORDS}):
         ids.add(message[0] if isinstance(message, tuple) else message)
     return ids

@@ -2,12 +2,15 @@
 for the latest version and pinned under ``/versions/<n>/``."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, url_for
+import json
 
-from portal import queries
+from flask import Blueprint, Response, abort, request, stream_with_context, url_for
+
+from portal import datastore, queries
 from portal.extensions import session
 from portal.model import DatasetVersion, Resource
 from portal.publish import formats
+from portal.web import rowargs
 
 bp = Blueprint("downloads", __name__, url_prefix="/datasets")
 
@@ -59,11 +62,65 @@ def _file(version: DatasetVersion, resource_name: str, fmt: str) -> Response:
     if fmt not in FORMATS:
         abort(404, f"Unknown format {fmt!r}; resources are offered as {', '.join(FORMATS)}.")
     resource = _resource(version, resource_name)
+    if rowargs.is_row_query(request.args):
+        return _filtered(version, resource, fmt)
     if fmt == "csv":
         content = queries.resource_content(session(), resource)
         return _send(formats.csv_download(version, resource, content), version)
     rows = queries.resource_rows(session(), resource)
     return _send(formats.json_download(version, resource, rows), version)
+
+
+def _filtered(version: DatasetVersion, resource: Resource, fmt: str) -> Response:
+    """The rows a query string selects (the same parameters as the dataset
+    page's preview), every page of them, streamed."""
+    table = datastore.Table(resource)
+    try:
+        query, _page = rowargs.parse(table, request.args, paged=False)
+        datastore.count(session(), table, query)  # checks the query before streaming starts
+    except datastore.QueryError as exc:
+        abort(400, f"{exc.parameter}: {exc.message}")
+    rows = datastore.iterate(session(), resource, query)
+    stem = f"{formats.file_stem(version, resource.name)}-filtered"
+    if fmt == "csv":
+        body = stream_with_context(datastore.csv_stream(rows, table.names))
+        mediatype = formats.CSV_MEDIATYPE
+    else:
+        body = stream_with_context(_json_array(rows, table.names))
+        mediatype = formats.JSON_MEDIATYPE
+    response = Response(body, headers={"Content-Type": mediatype,
+                                       "Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
+    response.last_modified = version.published_utc
+    return response
+
+
+def _json_array(rows, names):
+    yield "["
+    for index, row in enumerate(rows):
+        yield ("," if index else "") + "\n" + json.dumps({name: row.get(name) for name in names},
+                                                        ensure_ascii=False)
+    yield "\n]\n"
+
+
+def _welsh(version: DatasetVersion, resource_name: str) -> Response:
+    """The CSV with Welsh column headings (the field titles in Welsh)."""
+    resource = _resource(version, resource_name)
+    table = datastore.Table(resource)
+    titles = [field.title_cy for field in resource.fields]
+    rows = datastore.iterate(session(), resource, datastore.RowQuery())
+    body = "".join(datastore.csv_stream(rows, table.names, header=titles)).encode("utf-8")
+    filename = f"{formats.file_stem(version, resource.name)}-cy.csv"
+    return _send(formats.Download(body, formats.CSV_MEDIATYPE, filename), version)
+
+
+@bp.get("/<name>/cy/<resource>.csv")
+def welsh_csv(name: str, resource: str):
+    return _welsh(_version(name, None), resource)
+
+
+@bp.get("/<name>/versions/<int:number>/cy/<resource>.csv")
+def pinned_welsh_csv(name: str, number: int, resource: str):
+    return _welsh(_version(name, number), resource)
 
 
 def _zip(version: DatasetVersion) -> Response:

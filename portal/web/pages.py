@@ -1,10 +1,12 @@
 """The bilingual pages: every URL under ``/en/`` or ``/cy/``."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from portal import queries
+from portal import queries, search
 from portal.extensions import session
+from portal.vocabulary import FORMATS, KINDS, THEMES, label
+from portal.web import dataset_page
 
 bp = Blueprint("pages", __name__, url_prefix="/<lang(en,cy):lang>")
 
@@ -37,14 +39,77 @@ def home(lang: str):
 
 @bp.get("/datasets/")
 def catalogue(lang: str):
-    versions = sorted(queries.latest_versions(session()), key=lambda v: v.text("title", lang).casefold())
-    return render_template("pages/catalogue.html", versions=versions)
+    args = request.args
+    try:
+        page = int(args.get("page", "1")) if args.get("page", "1").isdigit() else None
+        if page is None or page < 1:
+            raise search.SearchError("page", "the page number must be a whole number from 1")
+        query = search.SearchQuery(
+            q=args.get("q", "").strip(), sort=args.get("sort", "relevance" if args.get("q") else "title"),
+            facets={name: args.getlist(name) for name in search.FACETS if args.getlist(name)},
+            page=page, per_page=20, language=lang).check()
+    except search.SearchError as exc:
+        return render_template("pages/catalogue.html", error=exc, result=None, labels={}), 400
+    result = search.search(session(), query)
+    if page > result.pages:
+        abort(404)
+    return render_template("pages/catalogue.html", error=None, result=result, labels=facet_labels(lang))
+
+
+def facet_labels(lang: str) -> dict[str, dict[str, str]]:
+    """Labels of every facet value, in ``lang``."""
+    db = session()
+    names = {
+        "council": {row["gss_code"]: (row["name_en"], row["name_cy"])
+                    for row in queries.dataset_rows(db, "councils", "councils")},
+        "characteristic": {row["id"]: (row["name_en"], row["name_cy"])
+                           for row in queries.dataset_rows(db, "maturity-framework", "characteristics")},
+    }
+    vocabularies = {"theme": THEMES, "format": FORMATS, "kind": KINDS, **names}
+    return {facet: {value: label(vocabulary, value, lang) for value in vocabulary}
+            for facet, vocabulary in vocabularies.items()}
 
 
 @bp.get("/datasets/<name>/")
 def dataset(lang: str, name: str):
-    version = queries.latest_version(session(), name)
+    return _dataset_page(lang, name, None)
+
+
+@bp.get("/datasets/<name>/versions/<int:number>/")
+def dataset_version(lang: str, name: str, number: int):
+    return _dataset_page(lang, name, number)
+
+
+def _dataset_page(lang: str, name: str, number: int | None):
+    moved = dataset_page.added_filter_url()
+    if moved:
+        return redirect(moved, code=303)
+    db = session()
+    version = queries.get_version(db, name, number)
     if version is None:
         abort(404)
-    return render_template("pages/dataset.html", version=version,
-                           history=queries.version_history(session(), name))
+    history = queries.version_history(db, name)
+    landing = {code: url_for("pages.dataset", lang=code, name=name, _external=True) for code in ("en", "cy")}
+    pinned = url_for("pages.dataset_version", lang=lang, name=name, number=version.number, _external=True)
+    preview = dataset_page.preview(version, lang)
+    status = 400 if preview.error else 200
+    return render_template(
+        "pages/dataset.html", version=version, history=history, latest=history[0], preview=preview,
+        citation=dataset_page.citation(version, lang, pinned),
+        json_ld=dataset_page.json_ld(version, history[-1].published_utc, landing),
+        api_base=url_for("service.root", _external=True).rstrip("/"),
+    ), status
+
+
+@bp.get("/api/")
+def api_docs(lang: str):
+    """The machine surfaces, with every JSON API endpoint read from the routes."""
+    endpoints = []
+    for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        view = current_app.view_functions[rule.endpoint]
+        doc = (getattr(view, "__doc__", None) or "").strip().splitlines()
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        endpoints.append((" ".join(methods), rule.rule, doc[0] if doc else ""))
+    return render_template("pages/api.html", endpoints=endpoints)

@@ -1,0 +1,81 @@
+"""Council pages: the index, a profile per council, and a comparison."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import format_decimal, gettext
+
+from portal import profiles
+from portal.charts import Series, bar_chart
+from portal.extensions import session
+from portal.ingest.aggregate import WALES
+
+bp = Blueprint("councils", __name__, url_prefix="/<lang(en,cy):lang>/councils")
+COMPARE_MIN, COMPARE_MAX = 2, 4
+
+
+def level(value: float | None) -> str:
+    return "[c]" if value is None else format_decimal(value, format="0.00")
+
+
+@bp.get("/")
+def index(lang: str):
+    councils = sorted(profiles.councils(session()), key=lambda c: c.name(lang).casefold())
+    return render_template("councils/index.html", councils=councils, error=None)
+
+
+@bp.get("/<slug>/")
+def council(lang: str, slug: str):
+    found = profiles.find(session(), slug)
+    if found is None:
+        abort(404)
+    profile = profiles.profile(session(), found)
+    names = [c[f"name_{lang}"] for c in profile.characteristics]
+    ids = [c["id"] for c in profile.characteristics]
+    groups = [("officer", gettext("Officers")), ("elected_member", gettext("Elected members")),
+              ("all", gettext("All respondents"))]
+    series = [Series(label, [profiles.mean(profile.scores.get((i, group))) for i in ids])
+              for group, label in groups]
+    series.append(Series(gettext("Wales, all respondents"),
+                         [profiles.mean(profile.wales.get((i, "all"))) for i in ids]))
+    chart = bar_chart(
+        "profile-chart",
+        gettext("Mean maturity level by key characteristic: %(council)s", council=found.name(lang)),
+        gettext("Mean level (1 to 3) chosen by officers, elected members and all respondents in "
+                "%(council)s for each of the seven key characteristics, with Wales for comparison. "
+                "[c] marks a figure suppressed to protect respondents. The same figures are in the "
+                "table that follows.", council=found.name(lang)),
+        names, series, number=level)
+    others = sorted((c for c in profiles.councils(session()) if c.code != found.code),
+                    key=lambda c: c.name(lang).casefold())
+    return render_template("councils/council.html", profile=profile, council=found, chart=chart,
+                           groups=groups, level=level, others=others)
+
+
+@bp.get("/compare/")
+def compare(lang: str):
+    all_councils = profiles.councils(session())
+    chosen_slugs = list(dict.fromkeys(request.args.getlist("council")))
+    chosen = [profiles.find(session(), slug) for slug in chosen_slugs]
+    ordered = sorted(all_councils, key=lambda c: c.name(lang).casefold())
+    if any(c is None for c in chosen) or not COMPARE_MIN <= len(chosen) <= COMPARE_MAX:
+        error = gettext("Choose between %(low)s and %(high)s councils to compare.",
+                        low=COMPARE_MIN, high=COMPARE_MAX)
+        status = 400 if request.args else 200
+        return render_template("councils/index.html", councils=ordered, error=error if request.args else None,
+                               chosen=chosen_slugs, compare_only=True), status
+    characteristics = profiles.characteristics(session())
+    ids = [c["id"] for c in characteristics]
+    scores = {c.code: profiles.scores_for(session(), c.code)[0] for c in chosen}
+    scores[WALES] = profiles.scores_for(session(), WALES)[0]
+    columns = [(c.code, c.name(lang)) for c in chosen] + [(WALES, gettext("Wales"))]
+    series = [Series(name, [profiles.mean(scores[code].get((i, "all"))) for i in ids]) for code, name in columns]
+    chart = bar_chart(
+        "compare-chart",
+        gettext("Mean maturity level of all respondents: %(councils)s",
+                councils=", ".join(name for _, name in columns[:-1])),
+        gettext("Mean level (1 to 3) chosen by all respondents in each council, and in Wales, for each "
+                "of the seven key characteristics. [c] marks a figure suppressed to protect respondents. "
+                "The same figures are in the table that follows."),
+        [c[f"name_{lang}"] for c in characteristics], series, number=level)
+    return render_template("councils/compare.html", chosen=chosen, columns=columns, scores=scores,
+                           characteristics=characteristics, chart=chart, level=level, councils=ordered)

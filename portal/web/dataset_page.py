@@ -1,0 +1,165 @@
+"""What the dataset page shows: the preview table of one resource (filters,
+sort and paging as plain links and forms), the citation, the JSON-LD."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from flask import abort, current_app, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from portal import datastore, queries
+from portal.extensions import session
+from portal.model import DatasetVersion, Resource
+from portal.publish.formats import CSV_MEDIATYPE, JSON_MEDIATYPE
+from portal.web import rowargs
+
+ADD = ("_add_field", "_add_op", "_add_value")
+
+
+@dataclass
+class Column:
+    name: str
+    title: str
+    type: str
+    sort: str | None  # "ascending" / "descending" when sorted on
+    sort_url: str
+
+
+@dataclass
+class Preview:
+    resource: Resource
+    columns: list[Column]
+    rows: list[dict]
+    total: int
+    page: int
+    pages: int
+    size: int
+    filters: list[tuple[str, str, str]]  # key, value, URL without it
+    q: str
+    csv_url: str
+    json_url: str
+    error: datastore.QueryError | None = None
+
+    def page_url(self, page: int) -> str:
+        return _url(_args(_page=str(page)))
+
+
+def _args(**changes) -> MultiDict:
+    args = MultiDict(request.args)
+    for key, value in changes.items():
+        args.poplist(key)
+        if value is not None:
+            args.add(key, value)
+    if args.get("_page") == "1":
+        args.poplist("_page")
+    return args
+
+
+def _url(args: MultiDict) -> str:
+    return url_for(request.endpoint, **request.view_args, **args.to_dict(flat=False))
+
+
+def added_filter_url() -> str | None:
+    """The canonical URL when the "add a filter" form was sent, else None."""
+    if not any(key in request.args for key in ADD):
+        return None
+    args = _args(_page=None, **{key: None for key in ADD})
+    name, op, value = (request.args.get(key, "").strip() for key in ADD)
+    if name:
+        args.add(name if op in ("", "exact") else f"{name}__{op}", value)
+    return _url(args)
+
+
+def preview(version: DatasetVersion, lang: str) -> Preview:
+    name = request.args.get("_resource") or version.resources[0].name
+    resource = queries.find_resource(version, name)
+    if resource is None:
+        abort(404)
+    table = datastore.Table(resource)
+    fields = {f.name: f for f in resource.fields}
+    error = None
+    try:
+        query, page = rowargs.parse(table, request.args)
+        query.markers = True
+        result = datastore.run(session(), resource, query, current_app.config["SECRET_KEY"])
+    except datastore.QueryError as exc:
+        error = exc
+        query, page = datastore.RowQuery(limit=20), 1
+        result = datastore.run(session(), resource, query, current_app.config["SECRET_KEY"])
+    pages = max(1, math.ceil(result.total / query.limit))
+    if page > pages:
+        abort(404)
+    sorted_on = dict(query.sort)
+    columns = []
+    for field_name in table.names:
+        descending = sorted_on.get(field_name)
+        next_sort = field_name if descending in (None, True) else f"-{field_name}"
+        columns.append(Column(field_name, fields[field_name].text("title", lang), table.types[field_name],
+                              None if descending is None else ("descending" if descending else "ascending"),
+                              _url(_args(_sort=next_sort, _page=None))))
+    filters = []
+    for key, value in rowargs.filters_of(request.args):
+        remaining = MultiDict(request.args)
+        remaining.setlist(key, [v for v in request.args.getlist(key) if v != value])
+        remaining.poplist("_page")
+        filters.append((key, value, url_for(request.endpoint, **request.view_args,
+                                            **remaining.to_dict(flat=False))))
+    download = {key: values for key, values in request.args.to_dict(flat=False).items()
+                if key not in ("_page", "_size", "_resource")}
+    endpoint = "downloads.pinned_resource"
+    common = {"name": version.dataset.name, "number": version.number, "resource": resource.name}
+    return Preview(resource, columns, result.rows if not error else [], result.total if not error else 0,
+                   page, pages, query.limit, filters, query.q,
+                   url_for(endpoint, **common, fmt="csv", **download),
+                   url_for(endpoint, **common, fmt="json", **download), error)
+
+
+def citation(version: DatasetVersion, lang: str, url: str) -> dict:
+    publisher = current_app.config["PUBLISHER_CY" if lang == "cy" else "PUBLISHER_EN"]
+    return {"publisher": publisher, "year": version.published_utc.year,
+            "title": version.text("title", lang), "number": version.number, "url": url}
+
+
+def json_ld(version: DatasetVersion, first_published, landing: dict[str, str]) -> dict:
+    """schema.org Dataset, as search engines read it."""
+    d = version.descriptor
+    name = version.dataset.name
+    publisher = {"@type": "Organization", "name": current_app.config["PUBLISHER_EN"],
+                 "alternateName": current_app.config["PUBLISHER_CY"], "url": "https://www.audit.wales/"}
+    downloads = [("application/zip", url_for("downloads.pinned_resource", name=name, number=version.number,
+                                             resource=name, fmt="zip", _external=True))]
+    downloads.append(("application/json", url_for("downloads.pinned_descriptor", name=name,
+                                                  number=version.number, _external=True)))
+    for resource in version.resources:
+        for fmt, mediatype in (("csv", CSV_MEDIATYPE), ("json", JSON_MEDIATYPE)):
+            downloads.append((mediatype.split(";")[0], url_for(
+                "downloads.pinned_resource", name=name, number=version.number, resource=resource.name,
+                fmt=fmt, _external=True)))
+    return {
+        "@context": "https://schema.org/",
+        "@type": "Dataset",
+        "@id": landing["en"],
+        "name": version.title_en,
+        "alternateName": version.title_cy,
+        "description": version.description_en,
+        "url": landing["en"],
+        "sameAs": landing["cy"],
+        "identifier": name,
+        "version": str(version.number),
+        "keywords": [*version.keywords_en, *version.keywords_cy],
+        "inLanguage": ["en", "cy"],
+        "isAccessibleForFree": True,
+        "license": d["licenses"][0]["path"],
+        "creator": publisher,
+        "publisher": publisher,
+        "datePublished": first_published.date().isoformat(),
+        "dateModified": version.published_utc.isoformat(),
+        "spatialCoverage": {"@type": "Place", "name": "Wales", "identifier": "W92000004"},
+        "citation": [source["title"] for source in d.get("sources", [])],
+        "distribution": [{"@type": "DataDownload", "encodingFormat": fmt, "contentUrl": url}
+                         for fmt, url in downloads],
+        "variableMeasured": [field.title_en for resource in version.resources for field in resource.fields],
+    }
+
+
