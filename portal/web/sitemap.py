@@ -1,5 +1,6 @@
-"""Which pages the sitemap lists: every GET rule of the ``pages`` blueprint, in
-every language, with its arguments filled from the data.
+"""Which pages the sitemap lists: every GET rule of the ``pages`` blueprint, and
+of any other blueprint serving pages under ``/<lang>/``, in every language,
+with its arguments filled from the data.
 
 A rule whose only argument besides ``lang`` is ``name`` is listed once per
 published dataset. A page with other arguments registers what to fill them
@@ -64,8 +65,8 @@ def sitemap_pages() -> list[PageUrls]:
 
 
 def _is_page(rule: Rule) -> bool:
-    return (rule.endpoint.startswith(BLUEPRINT + ".") and "GET" in (rule.methods or set())
-            and not rule.build_only and rule.redirect_to is None)
+    return ((rule.endpoint.startswith(BLUEPRINT + ".") or "lang" in rule.arguments)
+            and "GET" in (rule.methods or set()) and not rule.build_only and rule.redirect_to is None)
 
 
 def _values(endpoint: str, arguments: set[str]) -> list[SitemapValues]:

@@ -1,0 +1,209 @@
+"""The DCAT catalogue: the same graph in three syntaxes, every published
+dataset and download described in English and Welsh, and conformance to
+DCAT-AP 3.0.1 checked with its SHACL shapes."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pyshacl
+import pytest
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import namespace as ns
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, SH
+
+from portal import queries
+from portal.extensions import session
+
+SHAPES = Path(__file__).parent / "data" / "dcat-ap-3.0.1"
+# Open namespaces: pytest probes module globals, which closed ones warn about.
+DCAT = Namespace(str(ns.DCAT))
+XSD = Namespace(str(ns.XSD))
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+EU = "http://publications.europa.eu/resource/authority/"
+CATALOG = URIRef("http://localhost/catalog.ttl#catalog")
+DEMONSTRATION = {"maturity-scores", "response-rates"}
+SYNTAXES = {"ttl": ("text/turtle", "turtle"), "jsonld": ("application/ld+json", "json-ld"),
+            "rdf": ("application/rdf+xml", "xml")}
+MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "zip": "application/zip"}
+FILE_TYPES = {"csv": "CSV", "json": "JSON", "zip": "ZIP"}
+
+
+def fetch(client, syntax: str = "ttl") -> Graph:
+    response = client.get(f"/catalog.{syntax}")
+    assert response.status_code == 200
+    mediatype, rdflib_format = SYNTAXES[syntax]
+    assert response.mimetype == mediatype
+    return Graph().parse(data=response.data, format=rdflib_format)
+
+
+@pytest.fixture(scope="module")
+def published(published_app):
+    """name -> (latest version, first version), straight from the database."""
+    with published_app.app_context():
+        db = session()
+        latest = queries.latest_versions(db)
+        result = {}
+        for version in latest:
+            history = queries.version_history(db, version.dataset.name)
+            result[version.dataset.name] = (version, history[-1])
+        return result
+
+
+@pytest.fixture(scope="module")
+def graph(published_app) -> Graph:
+    return fetch(published_app.test_client())
+
+
+def languages(graph: Graph, node, predicate) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for literal in graph.objects(node, predicate):
+        assert isinstance(literal, Literal) and literal.language in ("en", "cy"), literal
+        found.setdefault(literal.language, set()).add(str(literal))
+    return found
+
+
+def dataset_node(graph: Graph, name: str):
+    nodes = list(graph.subjects(DCTERMS.identifier, Literal(name)))
+    assert len(nodes) == 1
+    return nodes[0]
+
+
+@pytest.mark.parametrize("syntax", ["jsonld", "rdf"])
+def test_every_syntax_is_the_same_graph(client, graph, syntax):
+    assert isomorphic(fetch(client, syntax), graph)
+
+
+def test_catalog(graph, published):
+    assert (CATALOG, RDF.type, DCAT.Catalog) in graph
+    assert languages(graph, CATALOG, DCTERMS.title) == {
+        "en": {"Wales local government data"}, "cy": {"Data llywodraeth leol Cymru"}}
+    assert set(languages(graph, CATALOG, DCTERMS.description)) == {"en", "cy"}
+    publisher = graph.value(CATALOG, DCTERMS.publisher)
+    assert (publisher, RDF.type, FOAF.Agent) in graph
+    assert languages(graph, publisher, FOAF.name) == {
+        "en": {"Wales Audit Office"}, "cy": {"Swyddfa Archwilio Cymru"}}
+    assert graph.value(CATALOG, FOAF.homepage) == URIRef("http://localhost/en/")
+    assert set(graph.objects(CATALOG, DCTERMS.language)) == {URIRef(EU + "language/ENG"),
+                                                             URIRef(EU + "language/CYM")}
+    assert graph.value(CATALOG, DCTERMS.license) == URIRef(
+        "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
+    newest = max(version.published_utc for version, _first in published.values())
+    assert graph.value(CATALOG, DCTERMS.modified).toPython() == newest.replace(microsecond=0)
+    datasets = set(graph.objects(CATALOG, DCAT.dataset))
+    assert len(datasets) == len(published) == 8
+    assert {str(graph.value(d, DCTERMS.identifier)) for d in datasets} == set(published)
+
+
+def test_every_dataset_in_both_languages(graph, published):
+    for name, (version, first) in published.items():
+        node = dataset_node(graph, name)
+        assert (node, RDF.type, DCAT.Dataset) in graph
+        assert languages(graph, node, DCTERMS.title) == {"en": {version.title_en}, "cy": {version.title_cy}}
+        assert languages(graph, node, DCTERMS.description) == {
+            "en": {version.description_en}, "cy": {version.description_cy}}
+        assert languages(graph, node, DCAT.keyword) == {"en": set(version.keywords_en),
+                                                        "cy": set(version.keywords_cy)}
+        assert graph.value(node, DCTERMS.issued).toPython() == first.published_utc.replace(microsecond=0)
+        assert graph.value(node, DCTERMS.modified).toPython() == version.published_utc.replace(microsecond=0)
+        assert graph.value(node, OWL.versionInfo) == Literal(str(version.number))
+        assert set(graph.objects(node, DCAT.landingPage)) == {
+            URIRef(f"http://localhost/{lang}/datasets/{name}/") for lang in ("en", "cy")}
+        assert graph.value(node, DCAT.theme) == URIRef(EU + "data-theme/GOVE")
+        assert graph.value(node, DCTERMS.accessRights) == URIRef(EU + "access-right/PUBLIC")
+        assert graph.value(node, DCTERMS.spatial) == URIRef(
+            "http://statistics.data.gov.uk/id/statistical-geography/W92000004")
+        assert graph.value(node, DCTERMS.license) == URIRef(version.descriptor["licenses"][0]["path"])
+        assert graph.value(node, DCTERMS.publisher) == graph.value(CATALOG, DCTERMS.publisher)
+        contact = graph.value(node, DCAT.contactPoint)
+        assert (contact, RDF.type, VCARD.Organization) in graph
+        assert graph.value(contact, VCARD.hasEmail) == URIRef("mailto:info@audit.wales")
+        assert set(languages(graph, contact, VCARD.fn)) == {"en", "cy"}
+
+
+def test_demonstration_datasets_say_so(graph, published):
+    synthetic = URIRef(EU + "dataset-type/SYNTHETIC_DATA")
+    assert {name for name, (version, _first) in published.items() if version.demonstration} == DEMONSTRATION
+    for name in published:
+        node = dataset_node(graph, name)
+        descriptions = languages(graph, node, DCTERMS.description)
+        if name in DEMONSTRATION:
+            assert list(graph.objects(node, DCTERMS.type)) == [synthetic]
+            assert next(iter(descriptions["en"])).startswith("DEMONSTRATION DATA: ")
+            assert next(iter(descriptions["cy"])).startswith("DATA ENGHREIFFTIOL: ")
+        else:
+            assert list(graph.objects(node, DCTERMS.type)) == []
+            assert "DEMONSTRATION" not in next(iter(descriptions["en"]))
+    assert set(languages(graph, synthetic, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"))) == {
+        "en", "cy"}
+
+
+def test_every_download_is_a_distribution(client, graph, published):
+    """CSV and JSON of every resource, the descriptor and the zip, at pinned
+    URLs, with the byte size and hash of what the URL serves."""
+    for name, (version, _first) in published.items():
+        node = dataset_node(graph, name)
+        distributions = list(graph.objects(node, DCAT.distribution))
+        pinned = f"http://localhost/datasets/{name}/versions/{version.number}/"
+        expected = {pinned + f"{r.name}.{fmt}" for r in version.resources for fmt in ("csv", "json")}
+        expected |= {pinned + "datapackage.json", pinned + f"{name}.zip"}
+        assert len(distributions) == len(expected) == 2 * len(version.resources) + 2
+        assert {str(graph.value(d, DCAT.downloadURL)) for d in distributions} == expected
+        for distribution in distributions:
+            url = str(graph.value(distribution, DCAT.downloadURL))
+            assert graph.value(distribution, DCAT.accessURL) == URIRef(url)
+            extension = "zip" if url.endswith(".zip") else url.rsplit(".", 1)[1]
+            body = client.get(url.removeprefix("http://localhost")).data
+            size = graph.value(distribution, DCAT.byteSize)
+            assert size.datatype == XSD.nonNegativeInteger and int(size) == len(body) > 0
+            checksum = graph.value(distribution, SPDX.checksum)
+            assert str(graph.value(checksum, SPDX.checksumValue)) == hashlib.sha256(body).hexdigest()
+            assert graph.value(distribution, DCAT.mediaType) == URIRef(
+                "http://www.iana.org/assignments/media-types/" + MEDIA_TYPES[extension])
+            assert graph.value(distribution, DCTERMS.format) == URIRef(
+                EU + "file-type/" + FILE_TYPES[extension])
+            assert graph.value(distribution, DCTERMS.license) == graph.value(node, DCTERMS.license)
+            assert graph.value(distribution, DCTERMS.issued).toPython() == version.published_utc.replace(
+                microsecond=0)
+            titles = languages(graph, distribution, DCTERMS.title)
+            assert set(titles) == {"en", "cy"}
+        csv_titles = {str(t) for d in distributions for t in graph.objects(d, DCTERMS.title)
+                      if str(graph.value(d, DCAT.downloadURL)).endswith(".csv")}
+        assert csv_titles == {f"{r.title_en} (CSV)" for r in version.resources} | {
+            f"{r.title_cy} (CSV)" for r in version.resources}
+
+
+def violations(graph: Graph, shapes: str) -> list[tuple[str, str, str]]:
+    """(severity, focus node, path) of every result of ``shapes`` on ``graph``."""
+    _conforms, report, _text = pyshacl.validate(graph, shacl_graph=Graph().parse(SHAPES / shapes),
+                                                inference="none")
+    return sorted((str(report.value(r, SH.resultSeverity)).rsplit("#", 1)[1],
+                   str(report.value(r, SH.focusNode)), str(report.value(r, SH.resultPath)))
+                  for r in report.subjects(RDF.type, SH.ValidationResult))
+
+
+def test_conforms_to_dcat_ap_mandatory_shapes(graph):
+    assert violations(graph, "shapes.ttl") == []
+
+
+def test_recommended_shapes_as_far_as_the_data_allows(graph, published):
+    # dct:temporal (recommended on every dataset): no package declares the
+    # period its data cover, and the portal does not guess one.
+    allowed = sorted(("Warning", f"http://localhost/catalog.ttl#dataset-{name}", str(DCTERMS.temporal))
+                     for name in published)
+    assert violations(graph, "shapes_recommended.ttl") == allowed
+
+
+def test_empty_catalogue_is_still_valid(app):
+    graph = fetch(app.test_client())
+    assert list(graph.objects(CATALOG, DCAT.dataset)) == []
+    assert violations(graph, "shapes.ttl") == []
+
+
+def test_machine_errors_are_problem_json(client):
+    response = client.get("/catalog.xml")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == 404
