@@ -3,6 +3,7 @@ robots.txt points to it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from xml.etree import ElementTree
 
 import pytest
@@ -42,10 +43,13 @@ def fetch(client) -> dict[str, tuple[dict[str, str], str | None]]:
 
 def test_every_page_in_both_languages(client, latest):
     urls = fetch(client)
-    datasets = {loc for loc in urls if "/datasets/" in loc and not loc.endswith("/datasets/")}
+    datasets = {loc for loc in urls if re.search(r"/datasets/[^/]+/$", loc)}
     assert datasets == {f"http://localhost/{lang}/datasets/{name}/"
                         for name in latest for lang in ("en", "cy")}
     assert len(datasets) == 2 * len(latest) == 16
+    versions = {loc for loc in urls if "/versions/" in loc}
+    assert versions == {f"http://localhost/{lang}/datasets/{name}/versions/1/"
+                        for name in latest for lang in ("en", "cy")}
     for path in ("/en/", "/cy/", "/en/datasets/", "/cy/datasets/"):
         assert f"http://localhost{path}" in urls
     for loc, (alternates, _lastmod) in urls.items():
@@ -61,6 +65,8 @@ def test_lastmod_where_known(client, latest):
     for name, published in latest.items():
         for lang in ("en", "cy"):
             lastmod = urls[f"http://localhost/{lang}/datasets/{name}/"][1]
+            assert dt.datetime.fromisoformat(lastmod) == published.replace(microsecond=0)
+            lastmod = urls[f"http://localhost/{lang}/datasets/{name}/versions/1/"][1]
             assert dt.datetime.fromisoformat(lastmod) == published.replace(microsecond=0)
     newest = max(latest.values()).replace(microsecond=0)
     assert dt.datetime.fromisoformat(urls["http://localhost/en/datasets/"][1]) == newest

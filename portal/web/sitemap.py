@@ -87,5 +87,12 @@ def _newest_publication() -> list[SitemapValues]:
     return [SitemapValues({}, max((v.published_utc for v in versions), default=None))]
 
 
+def _every_version() -> list[SitemapValues]:
+    db = session()
+    return [SitemapValues({"name": v.dataset.name, "number": h.number}, h.published_utc)
+            for v in queries.latest_versions(db) for h in queries.version_history(db, v.dataset.name)]
+
+
 register_sitemap_values("pages.home", _newest_publication)
 register_sitemap_values("pages.catalogue", _newest_publication)
+register_sitemap_values("pages.dataset_version", _every_version)
