@@ -27,6 +27,7 @@ SORTS = ("relevance", "title", "newest", "name")
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
 MAX_PER_PAGE = 100
+MAX_PAGE = 100_000
 COUNCIL_CODE = re.compile(r"^W06[0-9]{6}$")
 COUNCILS_REF = ("councils", "councils", "gss_code")
 CHARACTERISTICS_REF = ("maturity-framework", "characteristics", "id")
@@ -118,8 +119,8 @@ class SearchQuery:
                 raise SearchError(name, f"unknown facet {name!r}; facets are: {', '.join(FACETS)}")
         if self.sort not in SORTS:
             raise SearchError("sort", f"unknown sort {self.sort!r}; sorts are: {', '.join(SORTS)}")
-        if self.page < 1:
-            raise SearchError("page", "the page number must be 1 or more")
+        if not 1 <= self.page <= MAX_PAGE:
+            raise SearchError("page", f"the page number must be between 1 and {MAX_PAGE}")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise SearchError("per_page", f"the page size must be between 1 and {MAX_PER_PAGE}")
         return self

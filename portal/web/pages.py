@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from portal import queries, search
+from portal import datastore, queries, search
 from portal.extensions import session
 from portal.vocabulary import FORMATS, KINDS, THEMES, label
 from portal.web import dataset_page
@@ -44,6 +44,8 @@ def catalogue(lang: str):
         page = int(args.get("page", "1")) if args.get("page", "1").isdigit() else None
         if page is None or page < 1:
             raise search.SearchError("page", "the page number must be a whole number from 1")
+        if page > search.MAX_PAGE:
+            abort(404)
         query = search.SearchQuery(
             q=args.get("q", "").strip(), sort=args.get("sort", "relevance" if args.get("q") else "title"),
             facets={name: args.getlist(name) for name in search.FACETS if args.getlist(name)},
@@ -97,7 +99,7 @@ def _dataset_page(lang: str, name: str, number: int | None):
         "pages/dataset.html", version=version, history=history, latest=history[0], preview=preview,
         citation=dataset_page.citation(version, lang, pinned),
         json_ld=dataset_page.json_ld(version, history[-1].published_utc, landing),
-        api_base=url_for("service.root", _external=True).rstrip("/"),
+        api_base=url_for("service.root", _external=True).rstrip("/"), cell=datastore.csv_value,
     ), status
 
 
