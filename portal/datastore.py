@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, false, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from portal.model import DatastoreRow, Resource
@@ -344,7 +344,8 @@ def _after(table: Table, query: RowQuery, cursor: dict):
     """Rows strictly after the cursor in the query's order (nulls last)."""
     if cursor["q"] != _fingerprint(table, query):
         raise QueryError("cursor", "the cursor belongs to another query (its filters or sort differ)")
-    keys = [(table.column(name), descending, value)
+    # literal(): booleans must be bound values, not SQL's TRUE/FALSE constants
+    keys = [(table.column(name), descending, None if value is None else literal(value))
             for (name, descending), value in zip(query.sort, cursor["k"])]
     options = []
     for i, (column, descending, value) in enumerate(keys):
