@@ -60,7 +60,7 @@ def handle_http_error(error: HTTPException):
 def handle_unexpected_error(error: Exception):
     current_app.logger.exception("Unhandled error on %s", request.path)
     if is_machine_request():
-        return problem(500, InternalServerError.name, "An unexpected error occurred; it has been logged.")
+        return problem(500, InternalServerError().name, "An unexpected error occurred; it has been logged.")
     return _page(500)
 
 

@@ -1,0 +1,1 @@
+"""Machine APIs of the portal."""

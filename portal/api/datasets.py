@@ -1,0 +1,224 @@
+"""``/api/v1/datasets``: catalogue search, one dataset with its versions and
+resources, Table Schemas, and row queries (JSON pages or streamed CSV), for the
+latest version and pinned under ``/versions/<n>/``."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, jsonify, request, stream_with_context, url_for
+
+from portal import datastore, queries, search
+from portal.api import present, schemas
+from portal.api.problems import Blueprint
+from portal.extensions import session
+from portal.model import DatasetVersion, Resource
+from portal.publish import formats
+
+bp = Blueprint("api-datasets", __name__, url_prefix="/api/v1",
+               description="Datasets: search, metadata and versions, Table Schemas, and row queries.")
+
+MAX_VERSION = 2_147_483_647
+VERSION = f"<int(min=1, max={MAX_VERSION}):number>"
+PAGING = ("limit", "offset", "cursor")
+
+
+def _path(name: str, description: str, example: str) -> dict[str, Any]:
+    return {"in": "path", "name": name, "description": description, "example": example}
+
+
+NAME = _path("name", "The dataset's name.", "data-tool-response-rates")
+NUMBER = _path("number", "A version number (1, 2, ...).", "1")
+RESOURCE = _path("resource", "The resource's name.", "response-rates")
+
+
+@bp.route("/", parameters=[])
+@bp.response(200, schemas.Index)
+def index():
+    """Where everything is"""
+    def there(endpoint: str) -> str:
+        return url_for(endpoint, _external=True)
+    return {"openapi": there("v1-api-docs.openapi_json"), "datasets": there("api-datasets.datasets"),
+            "councils": there("api-reference.councils"), "characteristics": there("api-reference.characteristics"),
+            "case_studies": there("api-reference.case_studies")}
+
+
+@bp.route("/datasets")
+@bp.arguments(schemas.DatasetSearchArgs, location="query", as_kwargs=True)
+@bp.response(200, schemas.DatasetPage)
+def datasets(q: str, sort: str, page: int, per_page: int, lang: str, **facets: list[str]):
+    """Search the catalogue
+
+    The same search and facets as the catalogue pages: the latest version of every
+    matching dataset, with counts per facet value.
+    """
+    query = search.SearchQuery(q=q, facets={k: v for k, v in facets.items() if v}, sort=sort, page=page,
+                               per_page=per_page, language=lang)
+    result = search.search(session(), query)
+    names = _facet_names()
+    counts = {facet: [{"value": value, "count": count,
+                       "label": {code: search.facet_label(facet, value, code, names) for code in ("en", "cy")}}
+                      for value, count in pairs]
+              for facet, pairs in result.facets.items()}
+    items = [present.dataset_summary(v) for v in result.versions]
+    return present.paged(items, result.total, page, per_page, facets=counts)
+
+
+def _facet_names() -> dict[str, dict[str, tuple[str, str]]]:
+    db = session()
+    councils = queries.dataset_rows(db, "councils", "councils")
+    characteristics = queries.dataset_rows(db, "maturity-framework", "characteristics")
+    return {"council": {r["gss_code"]: (r["name_en"], r["name_cy"]) for r in councils},
+            "characteristic": {r["id"]: (r["name_en"], r["name_cy"]) for r in characteristics}}
+
+
+@bp.route("/datasets/<name>", parameters=[NAME])
+@bp.response(200, schemas.DatasetVersionOut)
+def dataset(name: str):
+    """One dataset: its latest version, resources and version history"""
+    return _version_document(name, None)
+
+
+@bp.route(f"/datasets/<name>/versions/{VERSION}", parameters=[NAME, NUMBER])
+@bp.response(200, schemas.DatasetVersionOut)
+def version(name: str, number: int):
+    """One version of a dataset"""
+    return _version_document(name, number)
+
+
+def _version_document(name: str, number: int | None) -> dict[str, Any]:
+    found = _version(name, number)
+    return present.version_document(found, queries.version_history(session(), name))
+
+
+def _version(name: str, number: int | None) -> DatasetVersion:
+    found = queries.get_version(session(), name, number)
+    if found is None:
+        if number is not None and queries.latest_version(session(), name) is not None:
+            abort(404, f"Dataset {name!r} has no version {number}.")
+        abort(404, f"No dataset named {name!r} is published.")
+    return found
+
+
+def _resource(name: str, number: int | None, resource: str) -> tuple[DatasetVersion, Resource]:
+    found = _version(name, number)
+    res = queries.find_resource(found, resource)
+    if res is None:
+        names = ", ".join(r.name for r in found.resources)
+        abort(404, f"Dataset {name!r} version {found.number} has no resource {resource!r}; "
+                   f"its resources are: {names}.")
+    return found, res
+
+
+# -- Table Schemas ---------------------------------------------------------------------
+
+@bp.route("/datasets/<name>/resources/<resource>/schema", parameters=[NAME, RESOURCE])
+@bp.response(200, schemas.TableSchema)
+def schema(name: str, resource: str):
+    """The Table Schema of a resource (latest version)"""
+    return jsonify(_resource(name, None, resource)[1].table_schema)
+
+
+@bp.route(f"/datasets/<name>/versions/{VERSION}/resources/<resource>/schema", parameters=[NAME, NUMBER, RESOURCE])
+@bp.response(200, schemas.TableSchema)
+def pinned_schema(name: str, number: int, resource: str):
+    """The Table Schema of a resource of one version"""
+    return jsonify(_resource(name, number, resource)[1].table_schema)
+
+
+# -- row queries ---------------------------------------------------------------------------
+
+ROWS_DOC = """
+
+Filter with `<field>=<value>` or `<field>__<op>=<value>` (see `filters`), search text fields
+with `q`, order with `sort`, choose fields with `fields`. Page with `limit` and either
+`offset` or `cursor`; the `next` link continues with a keyset cursor.
+"""
+CSV_DOC = """
+
+The same filters, `q`, `sort` and `fields` as the JSON rows; every matching row, streamed as
+CSV (suppressed cells carry their marker, e.g. `[c]`). `limit`, `offset` and `cursor` do not apply.
+"""
+CSV_RESPONSE = {"content_type": "text/csv", "schema": {"type": "string"},
+                "description": "The matching rows as CSV, with a header line of field names."}
+
+
+@bp.route("/datasets/<name>/resources/<resource>/rows",
+          parameters=[NAME, RESOURCE, schemas.ROW_FILTERS_PARAMETER])
+@bp.arguments(schemas.RowPageArgs, location="query", unknown="exclude")
+@bp.response(200, schemas.RowPage)
+@bp.doc(description=ROWS_DOC.strip())
+def rows(args: dict[str, Any], name: str, resource: str):
+    """Query the rows of a resource (latest version)"""
+    return _rows(args, *_resource(name, None, resource))
+
+
+@bp.route(f"/datasets/<name>/versions/{VERSION}/resources/<resource>/rows",
+          parameters=[NAME, NUMBER, RESOURCE, schemas.ROW_FILTERS_PARAMETER])
+@bp.arguments(schemas.RowPageArgs, location="query", unknown="exclude")
+@bp.response(200, schemas.RowPage)
+@bp.doc(description=ROWS_DOC.strip())
+def pinned_rows(args: dict[str, Any], name: str, number: int, resource: str):
+    """Query the rows of a resource of one version"""
+    return _rows(args, *_resource(name, number, resource))
+
+
+@bp.route("/datasets/<name>/resources/<resource>/rows.csv",
+          parameters=[NAME, RESOURCE, schemas.ROW_FILTERS_PARAMETER])
+@bp.arguments(schemas.RowArgs, location="query", unknown="exclude")
+@bp.response(200, **CSV_RESPONSE)
+@bp.doc(description=CSV_DOC.strip())
+def rows_csv(args: dict[str, Any], name: str, resource: str):
+    """Query the rows of a resource as CSV (latest version)"""
+    return _rows_csv(args, *_resource(name, None, resource))
+
+
+@bp.route(f"/datasets/<name>/versions/{VERSION}/resources/<resource>/rows.csv",
+          parameters=[NAME, NUMBER, RESOURCE, schemas.ROW_FILTERS_PARAMETER])
+@bp.arguments(schemas.RowArgs, location="query", unknown="exclude")
+@bp.response(200, **CSV_RESPONSE)
+@bp.doc(description=CSV_DOC.strip())
+def pinned_rows_csv(args: dict[str, Any], name: str, number: int, resource: str):
+    """Query the rows of a resource of one version as CSV"""
+    return _rows_csv(args, *_resource(name, number, resource))
+
+
+def _row_query(table: datastore.Table, args: dict[str, Any], fixed: tuple[str, ...]) -> datastore.RowQuery:
+    """The query the parameters describe: every parameter that is not one of
+    ``fixed`` filters on a field (checked against the Table Schema)."""
+    query = datastore.RowQuery(q=args["q"].strip())
+    for key in request.args.keys():
+        if key in fixed:
+            continue
+        if key in PAGING:
+            raise datastore.QueryError(key, "does not apply to CSV output, which holds every matching row")
+        query.filters.append(table.parse_filter(key, request.args.getlist(key)))
+    if args["sort"]:
+        query.sort = table.parse_sort(args["sort"])
+    if args["fields_"]:
+        query.fields = table.parse_fields(args["fields_"])
+    return query
+
+
+def _rows(args: dict[str, Any], version: DatasetVersion, resource: Resource) -> dict[str, Any]:
+    table = datastore.Table(resource)
+    query = _row_query(table, args, ("q", "sort", "fields", *PAGING))
+    query.limit, query.offset, query.cursor = args["limit"], args["offset"], args["cursor"] or None
+    page = datastore.run(session(), resource, query, current_app.config["SECRET_KEY"])
+    return {
+        "dataset": version.dataset.name, "version": version.number, "resource": resource.name,
+        "fields_": [{"name": n, "type": table.types[n]} for n in page.fields],
+        "total": page.total, "limit": page.limit, "offset": page.offset, "next_cursor": page.next_cursor,
+        "next": present.link(cursor=page.next_cursor, offset=None) if page.next_cursor else None,
+        "rows": page.rows,
+    }
+
+
+def _rows_csv(args: dict[str, Any], version: DatasetVersion, resource: Resource) -> Response:
+    table = datastore.Table(resource)
+    query = _row_query(table, args, ("q", "sort", "fields"))
+    datastore.count(session(), table, query)  # every check runs before the first byte is sent
+    names = query.fields or table.names
+    body = stream_with_context(datastore.csv_stream(datastore.iterate(session(), resource, query), names))
+    filename = f"{formats.file_stem(version, resource.name)}-query.csv"
+    return Response(body, headers={"Content-Type": formats.CSV_MEDIATYPE,
+                                   "Content-Disposition": f'attachment; filename="{filename}"'})
