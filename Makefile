@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 CATALOGUES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: help install translations db run test extract-messages clean
+.PHONY: help install translations db run test bench extract-messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ $(CHROMIUM):
 
 test: install translations $(CHROMIUM) ## Set up, then run the whole test suite
 	$(BIN)/python -m pytest
+
+bench: install translations ## Print speed and memory figures of the main surfaces
+	$(BIN)/python benchmarks/run.py
 
 extract-messages: install ## Extract interface strings and update the catalogues
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot \

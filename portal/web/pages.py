@@ -105,13 +105,12 @@ def _dataset_page(lang: str, name: str, number: int | None):
 
 @bp.get("/api/")
 def api_docs(lang: str):
-    """The machine surfaces, with every JSON API endpoint read from the routes."""
+    """The machine surfaces, with every JSON API endpoint read from the routes
+    (what each does is in the OpenAPI document)."""
     endpoints = []
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith("/api/v1/"):
             continue
-        view = current_app.view_functions[rule.endpoint]
-        doc = (getattr(view, "__doc__", None) or "").strip().splitlines()
         methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
-        endpoints.append((" ".join(methods), rule.rule, doc[0] if doc else ""))
+        endpoints.append((" ".join(methods), rule.rule))
     return render_template("pages/api.html", endpoints=endpoints)
