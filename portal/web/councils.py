@@ -8,6 +8,7 @@ from portal import profiles
 from portal.charts import Series, bar_chart
 from portal.extensions import session
 from portal.ingest.aggregate import WALES
+from portal.web.sitemap import register_sitemap_values
 
 bp = Blueprint("councils", __name__, url_prefix="/<lang(en,cy):lang>/councils")
 COMPARE_MIN, COMPARE_MAX = 2, 4
@@ -79,3 +80,7 @@ def compare(lang: str):
         [c[f"name_{lang}"] for c in characteristics], series, number=level)
     return render_template("councils/compare.html", chosen=chosen, columns=columns, scores=scores,
                            characteristics=characteristics, chart=chart, level=level, councils=ordered)
+
+
+register_sitemap_values("councils.council",
+                        lambda: [{"slug": council.slug} for council in profiles.councils(session())])
