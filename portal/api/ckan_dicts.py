@@ -1,0 +1,289 @@
+"""CKAN's dictionaries (dataset, resource, organization, group, tag) built from
+the portal's published versions, with stable identifiers.
+
+Identifiers are UUIDs (version 5) derived from names, so they never change
+when a new version is published and need no storage:
+
+* dataset ``uuid5(NAMESPACE, "dataset/<name>")``
+* resource ``uuid5(NAMESPACE, "dataset/<name>/resource/<resource>")``; the alias
+  ``<name>.<resource>`` is accepted wherever a resource id is
+* organization ``uuid5(NAMESPACE, "organization/wales-audit-office")``
+* group (a theme) ``uuid5(NAMESPACE, "group/<theme>")``, tag ``uuid5(NAMESPACE, "tag/<name>")``
+
+A resource id always reads the dataset's latest version. Welsh metadata rides
+in ``extras`` (``title_cy``, ``notes_cy``, ...) and, on resources, groups and
+the organization, in ``*_cy`` keys, as CKAN allows free keys there.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from portal import queries
+from portal.model import Dataset, DatasetVersion, Resource, as_utc
+from portal.vocabulary import THEMES
+from portal.web.downloads import pinned_archive_url, resource_url
+
+NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:x-wales-local-government-data-portal")
+ORGANIZATION_NAME = "wales-audit-office"
+ORGANIZATION_TITLE = ("Wales Audit Office", "Swyddfa Archwilio Cymru")
+DATASTORE_TYPES = {"string": "text", "integer": "int", "number": "numeric", "boolean": "bool",
+                   "date": "date", "datetime": "timestamp", "time": "time", "year": "int",
+                   "object": "json", "array": "json"}
+
+
+def stable_id(*parts: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
+
+def package_id(name: str) -> str:
+    return stable_id("dataset", name)
+
+
+def resource_id(dataset: str, resource: str) -> str:
+    return stable_id("dataset", dataset, "resource", resource)
+
+
+def group_id(theme: str) -> str:
+    return stable_id("group", theme)
+
+
+def tag_id(name: str) -> str:
+    return stable_id("tag", name)
+
+
+ORGANIZATION_ID = stable_id("organization", ORGANIZATION_NAME)
+
+
+def timestamp(moment: datetime) -> str:
+    """CKAN's form: ISO 8601 in UTC without an offset."""
+    return as_utc(moment).replace(tzinfo=None).isoformat()
+
+
+def datastore_type(table_schema_type: str) -> str:
+    return DATASTORE_TYPES.get(table_schema_type, "text")
+
+
+# -- finding things -----------------------------------------------------------------
+
+def find_version(session: Session, key: str) -> DatasetVersion | None:
+    """The latest version of the dataset whose name or id is ``key``."""
+    version = queries.latest_version(session, key)
+    if version is not None:
+        return version
+    for name in session.scalars(select(Dataset.name)):
+        if package_id(name) == key:
+            return queries.latest_version(session, name)
+    return None
+
+
+def find_resource(session: Session, key: str) -> tuple[DatasetVersion, Resource] | None:
+    """The resource whose id (or ``<dataset>.<resource>`` alias) is ``key``, in
+    its dataset's latest version."""
+    dataset, dot, resource = key.partition(".")
+    if dot:
+        version = queries.latest_version(session, dataset)
+        found = queries.find_resource(version, resource) if version else None
+        return (version, found) if found else None
+    for version in queries.latest_versions(session):
+        for res in version.resources:
+            if resource_id(version.dataset.name, res.name) == key:
+                return version, res
+    return None
+
+
+# -- organization and groups ------------------------------------------------------------
+
+def first_publication(session: Session) -> datetime | None:
+    """When the first dataset was published: the organization's and groups' creation."""
+    return session.scalar(select(func.min(Dataset.created_at)))
+
+
+def organization_dict(created: datetime | None, package_count: int | None = None) -> dict[str, Any]:
+    english, welsh = ORGANIZATION_TITLE
+    result: dict[str, Any] = {
+        "approval_status": "approved",
+        "created": timestamp(created) if created else None,
+        "description": "",
+        "display_name": english,
+        "id": ORGANIZATION_ID,
+        "image_display_url": "",
+        "image_url": "",
+        "is_organization": True,
+        "name": ORGANIZATION_NAME,
+        "num_followers": 0,
+        "state": "active",
+        "title": english,
+        "title_cy": welsh,
+        "type": "organization",
+    }
+    if package_count is not None:
+        result["package_count"] = package_count
+    return result
+
+
+def organization_summary(created: datetime) -> dict[str, Any]:
+    """The organization as CKAN embeds it in a dataset."""
+    english, welsh = ORGANIZATION_TITLE
+    return {"id": ORGANIZATION_ID, "name": ORGANIZATION_NAME, "title": english, "title_cy": welsh,
+            "type": "organization", "description": "", "image_url": "", "created": timestamp(created),
+            "is_organization": True, "approval_status": "approved", "state": "active"}
+
+
+def group_dict(theme: str, created: datetime | None, package_count: int | None = None) -> dict[str, Any]:
+    english, welsh = THEMES.get(theme, (theme, theme))
+    result: dict[str, Any] = {
+        "approval_status": "approved",
+        "created": timestamp(created) if created else None,
+        "description": "",
+        "display_name": english,
+        "id": group_id(theme),
+        "image_display_url": "",
+        "image_url": "",
+        "is_organization": False,
+        "name": theme,
+        "num_followers": 0,
+        "state": "active",
+        "title": english,
+        "title_cy": welsh,
+        "type": "group",
+    }
+    if package_count is not None:
+        result["package_count"] = package_count
+    return result
+
+
+def group_summary(theme: str) -> dict[str, Any]:
+    """A group as CKAN embeds it in a dataset."""
+    english, welsh = THEMES.get(theme, (theme, theme))
+    return {"description": "", "display_name": english, "id": group_id(theme), "image_display_url": "",
+            "name": theme, "title": english, "title_cy": welsh}
+
+
+def themes(version: DatasetVersion) -> list[str]:
+    return list(version.descriptor.get("themes", []))
+
+
+def tag_dict(name: str) -> dict[str, Any]:
+    return {"display_name": name, "id": tag_id(name), "name": name, "state": "active", "vocabulary_id": None}
+
+
+# -- datasets and resources -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Licence:
+    id: str
+    title: str
+    url: str
+    title_cy: str
+    url_cy: str
+
+
+def licence(version: DatasetVersion) -> Licence:
+    first = (version.descriptor.get("licenses") or [{}])[0]
+    welsh = (first.get("translations") or {}).get("cy", {})
+    title = first.get("title", version.license_name)
+    url = first.get("path", "")
+    return Licence(version.license_name, title, url, welsh.get("title", title), welsh.get("path", url))
+
+
+def resource_dict(version: DatasetVersion, resource: Resource) -> dict[str, Any]:
+    name = version.dataset.name
+    return {
+        "cache_last_updated": None,
+        "cache_url": None,
+        "created": timestamp(version.dataset.created_at),
+        "datapackage_name": resource.name,
+        "datastore_active": True,
+        "description": resource.description_en,
+        "description_cy": resource.description_cy,
+        "format": resource.format.upper(),
+        "hash": resource.sha256,
+        "id": resource_id(name, resource.name),
+        "json_url": resource_url(version, resource, "json"),
+        "last_modified": timestamp(version.published_utc),
+        "metadata_modified": timestamp(version.published_utc),
+        "mimetype": resource.mediatype,
+        "mimetype_inner": None,
+        "name": resource.title_en,
+        "name_cy": resource.title_cy,
+        "package_id": package_id(name),
+        "position": resource.position,
+        "resource_type": None,
+        "row_count": resource.row_count,
+        "size": resource.byte_size,
+        "state": "active",
+        "url": resource_url(version, resource, "csv"),
+        "url_type": None,
+    }
+
+
+def _extras(version: DatasetVersion, lic: Licence) -> list[dict[str, str]]:
+    name = version.dataset.name
+    values = {
+        "changelog_cy": version.changelog_cy,
+        "changelog_en": version.changelog_en,
+        "datapackage_url": url_for("downloads.pinned_descriptor", name=name, number=version.number,
+                                   _external=True),
+        "demonstration": "true" if version.demonstration else "false",
+        "languages": json.dumps(version.descriptor.get("languages", ["en", "cy"])),
+        "license_title_cy": lic.title_cy,
+        "license_url_cy": lic.url_cy,
+        "notes_cy": version.description_cy,
+        "sources": json.dumps(version.descriptor.get("sources", []), ensure_ascii=False),
+        "tags_cy": json.dumps(version.keywords_cy, ensure_ascii=False),
+        "title_cy": version.title_cy,
+        "url_cy": url_for("pages.dataset", lang="cy", name=name, _external=True),
+        "zip_url": pinned_archive_url(version),
+    }
+    if "anonymisation" in version.descriptor:
+        values["anonymisation"] = json.dumps(version.descriptor["anonymisation"], ensure_ascii=False)
+    return [{"key": key, "value": values[key]} for key in sorted(values)]
+
+
+def package_dict(version: DatasetVersion, created: datetime) -> dict[str, Any]:
+    """CKAN's dataset dictionary (as ``package_show`` returns it) for a version;
+    ``created`` is the organization's creation (:func:`first_publication`)."""
+    name = version.dataset.name
+    lic = licence(version)
+    tags = [tag_dict(keyword) for keyword in sorted(set(version.keywords_en))]
+    resources = [resource_dict(version, resource) for resource in version.resources]
+    return {
+        "author": None,
+        "author_email": None,
+        "creator_user_id": None,
+        "extras": _extras(version, lic),
+        "groups": [group_summary(theme) for theme in themes(version)],
+        "id": package_id(name),
+        "isopen": True,
+        "license_id": lic.id,
+        "license_title": lic.title,
+        "license_url": lic.url,
+        "maintainer": None,
+        "maintainer_email": None,
+        "metadata_created": timestamp(version.dataset.created_at),
+        "metadata_modified": timestamp(version.published_utc),
+        "name": name,
+        "notes": version.description_en,
+        "num_resources": len(resources),
+        "num_tags": len(tags),
+        "organization": organization_summary(created),
+        "owner_org": ORGANIZATION_ID,
+        "private": False,
+        "relationships_as_object": [],
+        "relationships_as_subject": [],
+        "resources": resources,
+        "state": "active",
+        "tags": tags,
+        "title": version.title_en,
+        "type": "dataset",
+        "url": url_for("pages.dataset", lang="en", name=name, _external=True),
+        "version": str(version.number),
+    }
