@@ -65,25 +65,51 @@ def run_axe(page) -> list[AxeFinding]:
             for v in results.response["violations"]]
 
 
-FOCUS_STYLE = """element => {
+FOCUSED = """() => {
+  const element = document.activeElement;
   const style = getComputedStyle(element);
   const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
   const shadow = style.boxShadow !== 'none';
   const box = element.getBoundingClientRect();
-  return {outline: style.outline, boxShadow: style.boxShadow, visible: outline || shadow,
+  return {tag: element.tagName.toLowerCase(), id: element.id, className: String(element.className),
+          text: (element.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60),
+          inMain: !!element.closest('main'), inHeader: !!element.closest('header'),
+          outline: style.outline, boxShadow: style.boxShadow, visible: outline || shadow,
           onScreen: box.width > 0 && box.height > 0 && box.right > 0 && box.bottom > 0
                     && box.left < window.innerWidth && box.top < window.innerHeight};
 }"""
 
 
-def focus_style(page) -> dict:
-    """How the focused element looks: its outline and box-shadow, and whether it is on screen."""
-    return page.evaluate_handle("document.activeElement").evaluate(FOCUS_STYLE)
+def focused(page) -> dict:
+    """The focused element: what it is, where it is, and its focus style (outline, box-shadow)."""
+    return page.evaluate(FOCUSED)
 
 
-def active_element(page) -> dict:
-    return page.evaluate("""() => {
-      const e = document.activeElement;
-      return {tag: e.tagName.toLowerCase(), id: e.id, className: e.className,
-              text: (e.textContent || '').trim().slice(0, 80), insideMain: !!e.closest('main')};
-    }""")
+TOO_WIDE = """width => {
+  // An element is clipped by the scrolling boxes among its containing blocks: an absolutely
+  // positioned one escapes a scrolling box that is not positioned (visually hidden text does).
+  const container = element => {
+    const position = getComputedStyle(element).position;
+    if (position === 'fixed') return null;
+    let a = element.parentElement;
+    if (position === 'absolute') {
+      while (a && a !== document.body && getComputedStyle(a).position === 'static') a = a.parentElement;
+    }
+    return a;
+  };
+  const clipped = element => {
+    for (let a = container(element); a && a !== document.body; a = container(a)) {
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(a).overflowX)) return true;
+    }
+    return false;
+  };
+  const wide = [...document.body.querySelectorAll('*')]
+    .filter(e => e.getBoundingClientRect().right > width + 0.5 && !clipped(e));
+  return wide.filter(e => !wide.includes(e.parentElement)).slice(0, 5)
+    .map(e => e.outerHTML.replace(/\\s+/g, ' ').slice(0, 160));
+}"""
+
+
+def too_wide(page, width: int) -> list[str]:
+    """The outermost elements reaching past `width` that no scrolling box contains."""
+    return page.evaluate(TOO_WIDE, width)
