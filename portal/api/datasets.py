@@ -22,30 +22,34 @@ VERSION = f"<int(min=1, max={MAX_VERSION}):number>"
 PAGING = ("limit", "offset", "cursor")
 
 
-def _path(name: str, description: str, example: str) -> dict[str, Any]:
+def _path(name: str, description: str, example: str | int) -> dict[str, Any]:
     return {"in": "path", "name": name, "description": description, "example": example}
 
 
 NAME = _path("name", "The dataset's name.", "data-tool-response-rates")
-NUMBER = _path("number", "A version number (1, 2, ...).", "1")
+NUMBER = _path("number", "A version number (1, 2, ...).", 1)
 RESOURCE = _path("resource", "The resource's name.", "response-rates")
+# Endpoints without query parameters still refuse unknown ones.
+NO_PARAMETERS = bp.arguments(schemas.QueryArgs, location="query", as_kwargs=True)
 
 
 @bp.route("/", parameters=[])
+@NO_PARAMETERS
 @bp.response(200, schemas.Index)
-def index():
+def index() -> dict[str, str]:
     """Where everything is"""
     def there(endpoint: str) -> str:
         return url_for(endpoint, _external=True)
     return {"openapi": there("v1-api-docs.openapi_json"), "datasets": there("api-datasets.datasets"),
-            "councils": there("api-reference.councils"), "characteristics": there("api-reference.characteristics"),
+            "councils": there("api-reference.councils"),
+            "characteristics": there("api-reference.characteristics"),
             "case_studies": there("api-reference.case_studies")}
 
 
 @bp.route("/datasets")
 @bp.arguments(schemas.DatasetSearchArgs, location="query", as_kwargs=True)
 @bp.response(200, schemas.DatasetPage)
-def datasets(q: str, sort: str, page: int, per_page: int, lang: str, **facets: list[str]):
+def datasets(q: str, sort: str, page: int, per_page: int, lang: str, **facets: list[str]) -> dict[str, Any]:
     """Search the catalogue
 
     The same search and facets as the catalogue pages: the latest version of every
@@ -54,40 +58,38 @@ def datasets(q: str, sort: str, page: int, per_page: int, lang: str, **facets: l
     query = search.SearchQuery(q=q, facets={k: v for k, v in facets.items() if v}, sort=sort, page=page,
                                per_page=per_page, language=lang)
     result = search.search(session(), query)
-    names = _facet_names()
-    counts = {facet: [{"value": value, "count": count,
-                       "label": {code: search.facet_label(facet, value, code, names) for code in ("en", "cy")}}
-                      for value, count in pairs]
-              for facet, pairs in result.facets.items()}
     items = [present.dataset_summary(v) for v in result.versions]
-    return present.paged(items, result.total, page, per_page, facets=counts)
+    return present.paged(items, result.total, page, per_page, facets=_facet_counts(result))
 
 
-def _facet_names() -> dict[str, dict[str, tuple[str, str]]]:
+def _facet_counts(result: search.SearchResult) -> dict[str, list[dict[str, Any]]]:
     db = session()
     councils = queries.dataset_rows(db, "councils", "councils")
     characteristics = queries.dataset_rows(db, "maturity-framework", "characteristics")
-    return {"council": {r["gss_code"]: (r["name_en"], r["name_cy"]) for r in councils},
-            "characteristic": {r["id"]: (r["name_en"], r["name_cy"]) for r in characteristics}}
+    names = {"council": {r["gss_code"]: (r["name_en"], r["name_cy"]) for r in councils},
+             "characteristic": {r["id"]: (r["name_en"], r["name_cy"]) for r in characteristics}}
+
+    def labels(facet: str, value: str) -> dict[str, str]:
+        return {code: search.facet_label(facet, value, code, names) for code in ("en", "cy")}
+
+    return {facet: [{"value": value, "count": count, "label": labels(facet, value)} for value, count in pairs]
+            for facet, pairs in result.facets.items()}
 
 
 @bp.route("/datasets/<name>", parameters=[NAME])
-@bp.response(200, schemas.DatasetVersionOut)
-def dataset(name: str):
+@NO_PARAMETERS
+@bp.response(200, schemas.DatasetOut)
+def dataset(name: str) -> dict[str, Any]:
     """One dataset: its latest version, resources and version history"""
-    return _version_document(name, None)
+    return present.dataset_document(_version(name, None), queries.version_history(session(), name))
 
 
 @bp.route(f"/datasets/<name>/versions/{VERSION}", parameters=[NAME, NUMBER])
+@NO_PARAMETERS
 @bp.response(200, schemas.DatasetVersionOut)
-def version(name: str, number: int):
-    """One version of a dataset"""
-    return _version_document(name, number)
-
-
-def _version_document(name: str, number: int | None) -> dict[str, Any]:
-    found = _version(name, number)
-    return present.version_document(found, queries.version_history(session(), name))
+def version(name: str, number: int) -> dict[str, Any]:
+    """One version of a dataset (immutable)"""
+    return present.version_document(_version(name, number))
 
 
 def _version(name: str, number: int | None) -> DatasetVersion:
@@ -112,15 +114,18 @@ def _resource(name: str, number: int | None, resource: str) -> tuple[DatasetVers
 # -- Table Schemas ---------------------------------------------------------------------
 
 @bp.route("/datasets/<name>/resources/<resource>/schema", parameters=[NAME, RESOURCE])
-@bp.response(200, schemas.TableSchema)
-def schema(name: str, resource: str):
+@NO_PARAMETERS
+@bp.response(200, schemas.TableSchemaOut)
+def schema(name: str, resource: str) -> Response:
     """The Table Schema of a resource (latest version)"""
     return jsonify(_resource(name, None, resource)[1].table_schema)
 
 
-@bp.route(f"/datasets/<name>/versions/{VERSION}/resources/<resource>/schema", parameters=[NAME, NUMBER, RESOURCE])
-@bp.response(200, schemas.TableSchema)
-def pinned_schema(name: str, number: int, resource: str):
+@bp.route(f"/datasets/<name>/versions/{VERSION}/resources/<resource>/schema",
+          parameters=[NAME, NUMBER, RESOURCE])
+@NO_PARAMETERS
+@bp.response(200, schemas.TableSchemaOut)
+def pinned_schema(name: str, number: int, resource: str) -> Response:
     """The Table Schema of a resource of one version"""
     return jsonify(_resource(name, number, resource)[1].table_schema)
 
@@ -147,7 +152,7 @@ CSV_RESPONSE = {"content_type": "text/csv", "schema": {"type": "string"},
 @bp.arguments(schemas.RowPageArgs, location="query", unknown="exclude")
 @bp.response(200, schemas.RowPage)
 @bp.doc(description=ROWS_DOC.strip())
-def rows(args: dict[str, Any], name: str, resource: str):
+def rows(args: dict[str, Any], name: str, resource: str) -> dict[str, Any]:
     """Query the rows of a resource (latest version)"""
     return _rows(args, *_resource(name, None, resource))
 
@@ -157,7 +162,7 @@ def rows(args: dict[str, Any], name: str, resource: str):
 @bp.arguments(schemas.RowPageArgs, location="query", unknown="exclude")
 @bp.response(200, schemas.RowPage)
 @bp.doc(description=ROWS_DOC.strip())
-def pinned_rows(args: dict[str, Any], name: str, number: int, resource: str):
+def pinned_rows(args: dict[str, Any], name: str, number: int, resource: str) -> dict[str, Any]:
     """Query the rows of a resource of one version"""
     return _rows(args, *_resource(name, number, resource))
 
@@ -167,7 +172,7 @@ def pinned_rows(args: dict[str, Any], name: str, number: int, resource: str):
 @bp.arguments(schemas.RowArgs, location="query", unknown="exclude")
 @bp.response(200, **CSV_RESPONSE)
 @bp.doc(description=CSV_DOC.strip())
-def rows_csv(args: dict[str, Any], name: str, resource: str):
+def rows_csv(args: dict[str, Any], name: str, resource: str) -> Response:
     """Query the rows of a resource as CSV (latest version)"""
     return _rows_csv(args, *_resource(name, None, resource))
 
@@ -177,7 +182,7 @@ def rows_csv(args: dict[str, Any], name: str, resource: str):
 @bp.arguments(schemas.RowArgs, location="query", unknown="exclude")
 @bp.response(200, **CSV_RESPONSE)
 @bp.doc(description=CSV_DOC.strip())
-def pinned_rows_csv(args: dict[str, Any], name: str, number: int, resource: str):
+def pinned_rows_csv(args: dict[str, Any], name: str, number: int, resource: str) -> Response:
     """Query the rows of a resource of one version as CSV"""
     return _rows_csv(args, *_resource(name, number, resource))
 
@@ -220,5 +225,7 @@ def _rows_csv(args: dict[str, Any], version: DatasetVersion, resource: Resource)
     names = query.fields or table.names
     body = stream_with_context(datastore.csv_stream(datastore.iterate(session(), resource, query), names))
     filename = f"{formats.file_stem(version, resource.name)}-query.csv"
-    return Response(body, headers={"Content-Type": formats.CSV_MEDIATYPE,
-                                   "Content-Disposition": f'attachment; filename="{filename}"'})
+    response = Response(body, headers={"Content-Type": formats.CSV_MEDIATYPE,
+                                       "Content-Disposition": f'attachment; filename="{filename}"'})
+    response.last_modified = version.published_utc
+    return response

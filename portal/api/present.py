@@ -79,22 +79,26 @@ def resource_document(version: DatasetVersion, resource: Resource) -> dict[str, 
     }
 
 
-def version_document(version: DatasetVersion, history: list[DatasetVersion]) -> dict[str, Any]:
-    """One version with its resources, both languages' metadata and the version history."""
+def version_document(version: DatasetVersion) -> dict[str, Any]:
+    """One version with its resources and both languages' metadata."""
     descriptor = version.descriptor
-    name = version.dataset.name
     return {
         **dataset_summary(version),
-        "latest": history[0].number if history else version.number,
         "keywords": {"en": list(version.keywords_en), "cy": list(version.keywords_cy)},
         "changelog": text(version, "changelog"),
         "licenses": list(descriptor.get("licenses", [])),
         "sources": list(descriptor.get("sources", [])),
         "anonymisation": descriptor.get("anonymisation"),
         "resources": [resource_document(version, r) for r in version.resources],
-        "versions": [{"number": v.number, "published": v.published_utc, "changelog": text(v, "changelog"),
-                      "url": version_url(name, v.number)} for v in history],
     }
+
+
+def dataset_document(latest: DatasetVersion, history: list[DatasetVersion]) -> dict[str, Any]:
+    """The latest version, and every version, newest first."""
+    name = latest.dataset.name
+    return {**version_document(latest),
+            "versions": [{"number": v.number, "published": v.published_utc, "changelog": text(v, "changelog"),
+                          "url": version_url(name, v.number)} for v in history]}
 
 
 # -- paging -------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class Parser(FlaskParser):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.register_error_handler(HTTPException, _http_error)
         self.register_error_handler(QueryError, _query_error)
@@ -68,7 +68,8 @@ def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def bad_request(errors: dict[str, list[str]]) -> Response:
-    detail = "; ".join(f"{param}: {', '.join(t.rstrip('.') for t in texts)}" for param, texts in errors.items())
+    detail = "; ".join(f"{param}: {', '.join(text.rstrip('.') for text in texts)}"
+                       for param, texts in errors.items())
     return problem(400, "Bad Request", detail, errors=errors)
 
 

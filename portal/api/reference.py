@@ -27,6 +27,8 @@ CODE = {"in": "path", "name": "code", "example": "W06000012",
         "description": "The council's GSS code (e.g. W06000012) or slug (e.g. neath-port-talbot)."}
 ID = {"in": "path", "name": "id", "description": "The id.", "example": "open-data"}
 CASE_ID = {**ID, "example": "data-mill-north"}
+# Endpoints without query parameters still refuse unknown ones.
+NO_PARAMETERS = bp.arguments(schemas.QueryArgs, location="query", as_kwargs=True)
 
 
 def _rows(dataset: str, resource: str) -> list[dict[str, Any]]:
@@ -43,14 +45,15 @@ def _council(row: dict[str, Any]) -> dict[str, Any]:
 @bp.route("/councils")
 @bp.arguments(schemas.PageArgs, location="query", as_kwargs=True)
 @bp.response(200, schemas.CouncilPage)
-def councils(page: int, per_page: int):
+def councils(page: int, per_page: int) -> dict[str, Any]:
     """The principal councils of Wales"""
     return sliced([_council(r) for r in _rows("councils", "councils")], page, per_page)
 
 
 @bp.route("/councils/<code>", parameters=[CODE])
+@NO_PARAMETERS
 @bp.response(200, schemas.CouncilDetail)
-def council(code: str):
+def council(code: str) -> dict[str, Any]:
     """One council, with its maturity scores, response rates and findings"""
     row = next((r for r in _rows("councils", "councils")
                 if r["gss_code"] == code.upper() or r["slug"] == code.lower()), None)
@@ -67,7 +70,8 @@ def council(code: str):
 
 def _score(row: dict[str, Any]) -> dict[str, Any]:
     return {"characteristic_id": row["characteristic_id"], "characteristic": pair(row, "characteristic_name"),
-            "respondent_group": row["respondent_group"], "respondent_group_name": pair(row, "respondent_group"),
+            "respondent_group": row["respondent_group"],
+            "respondent_group_name": pair(row, "respondent_group"),
             **{name: row.get(name) for name in SCORE_FIGURES},
             "suppressed": bool(row.get("suppressed")), "suppression_reason": row.get("suppression_reason"),
             "demonstration": bool(row.get("demonstration", True))}
@@ -80,7 +84,8 @@ def _response_rates(gss: str) -> list[dict[str, Any]]:
         found = [r for r in _rows(dataset, resource) if r.get(code_field) == gss]
         if found:
             return [{"dataset": dataset, "demonstration": bool(r.get("demonstration", demonstration)),
-                     "recipient_group": r["recipient_group"], "recipient_group_name": pair(r, "recipient_group"),
+                     "recipient_group": r["recipient_group"],
+                     "recipient_group_name": pair(r, "recipient_group"),
                      "invited": r.get("invited"), "responded": r.get("responded"),
                      "percentage_responded": r.get("percentage_responded")} for r in found]
     return []
@@ -100,14 +105,15 @@ def _characteristic_rows() -> list[dict[str, Any]]:
 @bp.route("/characteristics")
 @bp.arguments(schemas.PageArgs, location="query", as_kwargs=True)
 @bp.response(200, schemas.CharacteristicPage)
-def characteristics(page: int, per_page: int):
+def characteristics(page: int, per_page: int) -> dict[str, Any]:
     """The key characteristics of the data maturity framework"""
     return sliced([_characteristic(r) for r in _characteristic_rows()], page, per_page)
 
 
 @bp.route("/characteristics/<id>", parameters=[ID])
+@NO_PARAMETERS
 @bp.response(200, schemas.CharacteristicDetail)
-def characteristic(id: str):  # noqa: A002 - the URL's own name
+def characteristic(id: str) -> dict[str, Any]:  # noqa: A002 - the URL's own name
     """One key characteristic, with its three levels and the case studies that illustrate it"""
     row = next((r for r in _characteristic_rows() if r["id"] == id), None)
     if row is None:
@@ -135,7 +141,7 @@ def _case_studies() -> list[dict[str, Any]]:
 @bp.route("/case-studies")
 @bp.arguments(schemas.CaseStudyArgs, location="query", as_kwargs=True)
 @bp.response(200, schemas.CaseStudyPage)
-def case_studies(page: int, per_page: int, characteristic: list[str]):
+def case_studies(page: int, per_page: int, characteristic: list[str]) -> dict[str, Any]:
     """Good-practice case studies, optionally only those illustrating some key characteristics"""
     wanted = set(characteristic)
     studies = [s for s in _case_studies() if not wanted or wanted & set(s["characteristics"])]
@@ -143,8 +149,9 @@ def case_studies(page: int, per_page: int, characteristic: list[str]):
 
 
 @bp.route("/case-studies/<id>", parameters=[CASE_ID])
+@NO_PARAMETERS
 @bp.response(200, schemas.CaseStudyOut)
-def case_study(id: str):  # noqa: A002 - the URL's own name
+def case_study(id: str) -> dict[str, Any]:  # noqa: A002 - the URL's own name
     """One good-practice case study"""
     found = next((s for s in _case_studies() if s["id"] == id), None)
     if found is None:

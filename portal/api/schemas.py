@@ -44,7 +44,8 @@ class PageArgs(QueryArgs):
                               metadata={"description": f"Items per page, at most {MAX_PER_PAGE}."})
 
 
-def _facet(description: str, choices: tuple[str, ...] | None = None, pattern: str | None = None) -> fields.List:
+def _facet(description: str, choices: tuple[str, ...] | None = None,
+           pattern: str | None = None) -> fields.List:
     checks: list = [validate.Length(max=100)]
     if choices:
         checks.append(validate.OneOf(choices))
@@ -114,7 +115,8 @@ ROW_FILTERS_PARAMETER = {
         "values; an empty value matches missing cells) or `<field>__<op>=<value>` with op one of "
         f"{', '.join(datastore.OPERATORS)}. Field names and value types come from the resource's "
         "Table Schema (see `.../schema`); an unknown field, operator or a value of the wrong type is "
-        "refused with 400 naming the parameter."),
+        "refused with 400 naming the parameter. A field named like a fixed parameter (q, sort, fields, "
+        "limit, offset, cursor) is filtered with `<field>__exact`."),
     "schema": {"type": "object", "additionalProperties": {"type": "string", "pattern": r"^[^\x00]*$"}},
     "example": {"council_code": "W06000012", "invited__gte": "60"},
 }
@@ -144,7 +146,7 @@ class Problem(Out):
     status = fields.Integer(required=True, metadata={"description": "HTTP status code."})
     detail = fields.String(required=True, metadata={"description": "What was wrong with this request."})
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
-                         metadata={"description": "Messages per query parameter, where parameters were wrong."})
+                         metadata={"description": "Messages per query parameter, where some were wrong."})
 
 
 class Paged(Out):
@@ -178,7 +180,8 @@ class Downloads(Out):
 
 class DatasetSummary(Out):
     name = fields.String(required=True)
-    version = fields.Integer(required=True, metadata={"description": "The latest version's number."})
+    version = fields.Integer(required=True, metadata={
+        "description": "The version's number: the latest, except at /versions/<n>."})
     published = fields.DateTime(required=True)
     title = fields.Nested(Text, required=True)
     description = fields.Nested(Text, required=True)
@@ -229,7 +232,8 @@ class VersionRef(Out):
 
 
 class DatasetVersionOut(DatasetSummary):
-    latest = fields.Integer(required=True, metadata={"description": "The latest version's number."})
+    """One version: never changes once published."""
+
     keywords = fields.Nested(Keywords, required=True)
     changelog = fields.Nested(Text, required=True)
     licenses = fields.List(fields.Dict(), required=True)
@@ -237,6 +241,11 @@ class DatasetVersionOut(DatasetSummary):
     anonymisation = fields.Dict(required=True, allow_none=True, metadata={
         "description": "The anonymisation threshold and rules used, for aggregated data; else null."})
     resources = fields.List(fields.Nested(ResourceOut), required=True)
+
+
+class DatasetOut(DatasetVersionOut):
+    """The latest version, and the list of every version."""
+
     versions = fields.List(fields.Nested(VersionRef), required=True, metadata={
         "description": "Every published version, newest first."})
 
@@ -260,7 +269,7 @@ class RowPage(Out):
                        metadata={"description": "Typed values; suppressed or missing cells are null."})
 
 
-class TableSchema(Schema):
+class TableSchemaOut(Schema):
     """A Frictionless Table Schema (https://specs.frictionlessdata.io/table-schema/)."""
 
     class Meta:
@@ -293,7 +302,8 @@ class CouncilPage(Paged):
 class Score(Out):
     characteristic_id = fields.String(required=True)
     characteristic = fields.Nested(Text, required=True)
-    respondent_group = fields.String(required=True, metadata={"description": "officer, elected_member or all."})
+    respondent_group = fields.String(required=True,
+                                     metadata={"description": "officer, elected_member or all."})
     respondent_group_name = fields.Nested(Text, required=True)
     respondents = fields.Integer(required=True, allow_none=True)
     level_1_count = fields.Integer(required=True, allow_none=True)
@@ -314,7 +324,8 @@ class Score(Out):
 class ResponseRate(Out):
     dataset = fields.String(required=True, metadata={"description": "The dataset these figures come from."})
     demonstration = fields.Boolean(required=True)
-    recipient_group = fields.String(required=True, metadata={"description": "officer, elected_member or total."})
+    recipient_group = fields.String(required=True,
+                                    metadata={"description": "officer, elected_member or total."})
     recipient_group_name = fields.Nested(Text, required=True)
     invited = fields.Integer(required=True, allow_none=True)
     responded = fields.Integer(required=True, allow_none=True)
