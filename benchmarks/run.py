@@ -54,7 +54,9 @@ def build(folder: Path, rows: int) -> str:
         load_path(session(), DATASETS_PATH)
         demo = DATASETS_PATH / "demonstration-responses"
         ingest_responses(session(), demo / "responses.csv", demo / "invitations.csv", demonstration=True)
-        load_path(session(), big_package(folder / "big", rows))
+        results = load_path(session(), big_package(folder / "big", rows))
+        if not all(result.ok for result in results):
+            raise SystemExit("\n".join(result.report.render() for result in results))
     return url
 
 
@@ -70,7 +72,7 @@ def big_package(folder: Path, rows: int) -> Path:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow([f["name"] for f in resource["schema"]["fields"]])
         for number in range(rows):
-            writer.writerow([f"measure-{number}", "statement", "datganiad", number % 101, 750,
+            writer.writerow([f"measure-{number}", f"statement {number}", f"datganiad {number}", number % 101, 750,
                              "W92000004", "Wales", "Cymru"])
     for field in resource["schema"]["fields"]:
         field.get("constraints", {}).pop("enum", None)

@@ -38,9 +38,28 @@ class DownloadUrls:
     descriptor_extra: Callable[[DatasetVersion], dict]
 
 
+# Published versions never change, so their files' sizes and hashes are
+# computed once per process (per version and site address) and kept; a
+# worker that lacks them simply computes them again.
+_KNOWN: dict[tuple[int, str, str], list[tuple[str, str, int, str, str | None]]] = {}
+_KNOWN_MAX = 1024
+
+
 def download_files(session: Session, version: DatasetVersion, urls: DownloadUrls) -> list[DownloadFile]:
     """Every download of ``version``: CSV and JSON of each resource, then the
     descriptor and the zip."""
+    key = (version.id, version.content_hash, urls.descriptor(version))
+    if key not in _KNOWN:
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()
+        _KNOWN[key] = [(f.kind, f.url, f.byte_size, f.sha256, f.resource.name if f.resource else None)
+                       for f in _compute(session, version, urls)]
+    resources = {resource.name: resource for resource in version.resources}
+    return [DownloadFile(kind, url, size, digest, resources.get(name) if name else None)
+            for kind, url, size, digest, name in _KNOWN[key]]
+
+
+def _compute(session: Session, version: DatasetVersion, urls: DownloadUrls) -> list[DownloadFile]:
     files: list[DownloadFile] = []
     contents: dict[str, bytes] = {}
     for resource in version.resources:
