@@ -105,6 +105,8 @@ class Table:
         text = str(raw).strip() if not isinstance(raw, bool) else str(raw).lower()
         if len(text) > MAX_VALUE_LENGTH:
             raise QueryError(parameter, f"the value for {name} is longer than {MAX_VALUE_LENGTH} characters")
+        if "\x00" in text:
+            raise QueryError(parameter, f"the value for {name} contains a NUL character")
         try:
             if kind == "integer":
                 if isinstance(raw, float) or not re.fullmatch(r"[-+]?\d{1,18}", text):
@@ -218,6 +220,8 @@ def _conditions(table: Table, query: RowQuery) -> list:
     if query.q:
         if len(query.q) > MAX_Q_LENGTH:
             raise QueryError("q", f"the search text is longer than {MAX_Q_LENGTH} characters")
+        if "\x00" in query.q:
+            raise QueryError("q", "the search text contains a NUL character")
         text_fields = [name for name, kind in table.types.items() if kind not in ("integer", "number", "boolean")]
         needle = query.q.strip().lower()
         conditions.append(or_(*(func.lower(table.column(name)).contains(needle, autoescape=True)

@@ -7,8 +7,14 @@ from sqlalchemy.orm import Session, selectinload
 from portal.model import Dataset, DatasetVersion, DatastoreRow, Resource
 
 
+# Version numbers are 32-bit in the database; names never hold NUL (PostgreSQL refuses it).
+MAX_VERSION = 2_147_483_647
+
+
 def latest_version(session: Session, name: str) -> DatasetVersion | None:
     """The newest published version of dataset ``name``."""
+    if "\x00" in name:
+        return None
     return session.scalar(
         select(DatasetVersion).join(Dataset).where(Dataset.name == name)
         .order_by(DatasetVersion.number.desc()).limit(1)
@@ -20,6 +26,8 @@ def get_version(session: Session, name: str, number: int | None = None) -> Datas
     """Version ``number`` of dataset ``name``, or the latest when ``number`` is None."""
     if number is None:
         return latest_version(session, name)
+    if not 0 < number <= MAX_VERSION or "\x00" in name:
+        return None
     return session.scalar(
         select(DatasetVersion).join(Dataset)
         .where(Dataset.name == name, DatasetVersion.number == number)

@@ -114,9 +114,11 @@ class SearchQuery:
             raise SearchError("q", f"the search text is longer than {MAX_QUERY_LENGTH} characters")
         if len(terms(self.q)) > MAX_TERMS:
             raise SearchError("q", f"the search has more than {MAX_TERMS} words")
-        for name in self.facets:
+        for name, values in self.facets.items():
             if name not in FACETS:
                 raise SearchError(name, f"unknown facet {name!r}; facets are: {', '.join(FACETS)}")
+            if any("\x00" in value for value in values):
+                raise SearchError(name, f"a {name} value contains a NUL character")
         if self.sort not in SORTS:
             raise SearchError("sort", f"unknown sort {self.sort!r}; sorts are: {', '.join(SORTS)}")
         if not 1 <= self.page <= MAX_PAGE:
@@ -220,6 +222,16 @@ def _matching(session: Session, words: list[str]):
             f"FROM search_documents d WHERE {vector} @@ to_tsquery('simple', :match) "
             "GROUP BY d.dataset_id").bindparams(match=match)
     return statement.columns(dataset_id=Integer, score=Float).subquery("matched")
+
+
+def facet_names(session: Session) -> dict[str, dict[str, tuple[str, str]]]:
+    """English and Welsh names of the council and characteristic facet values."""
+    return {
+        "council": {row["gss_code"]: (row["name_en"], row["name_cy"])
+                    for row in queries.dataset_rows(session, "councils", "councils")},
+        "characteristic": {row["id"]: (row["name_en"], row["name_cy"])
+                           for row in queries.dataset_rows(session, "maturity-framework", "characteristics")},
+    }
 
 
 def facet_label(facet: str, value: str, language: str, names: dict[str, dict[str, tuple[str, str]]]) -> str:

@@ -17,7 +17,7 @@ from portal.publish import formats
 bp = Blueprint("api-datasets", __name__, url_prefix="/api/v1",
                description="Datasets: search, metadata and versions, Table Schemas, and row queries.")
 
-MAX_VERSION = 2_147_483_647
+MAX_VERSION = queries.MAX_VERSION
 VERSION = f"<int(min=1, max={MAX_VERSION}):number>"
 PAGING = ("limit", "offset", "cursor")
 

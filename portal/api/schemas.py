@@ -12,7 +12,7 @@ from portal import datastore, search
 from portal.vocabulary import FORMATS, KINDS, THEMES
 
 MAX_PER_PAGE = search.MAX_PER_PAGE
-MAX_PAGE = 100_000
+MAX_PAGE = search.MAX_PAGE
 MAX_FACET_VALUES = 50
 # No query value may hold a NUL character (PostgreSQL cannot compare text with one).
 NO_NUL = validate.Regexp(r"^[^\x00]*$", error="must not contain a NUL character")
