@@ -63,11 +63,7 @@ def datasets(q: str, sort: str, page: int, per_page: int, lang: str, **facets: l
 
 
 def _facet_counts(result: search.SearchResult) -> dict[str, list[dict[str, Any]]]:
-    db = session()
-    councils = queries.dataset_rows(db, "councils", "councils")
-    characteristics = queries.dataset_rows(db, "maturity-framework", "characteristics")
-    names = {"council": {r["gss_code"]: (r["name_en"], r["name_cy"]) for r in councils},
-             "characteristic": {r["id"]: (r["name_en"], r["name_cy"]) for r in characteristics}}
+    names = search.facet_names(session())
 
     def labels(facet: str, value: str) -> dict[str, str]:
         return {code: search.facet_label(facet, value, code, names) for code in ("en", "cy")}
