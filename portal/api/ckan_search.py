@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal import queries, search
+from portal import search
 from portal.api import ckan_dicts, ckan_fq
 from portal.api.ckan_params import (
     SearchQueryError,
@@ -300,13 +300,7 @@ def _facet_counts(request: Request, documents: Iterable[Document]) -> dict[str, 
 
 def display_names(session: Session, facets: dict[str, list[tuple[str, int]]]) -> dict[str, dict[str, str]]:
     """English labels of facet values, as CKAN shows group and licence titles."""
-    names: dict[str, dict[str, tuple[str, str]]] = {}
-    if "council" in facets:
-        names["council"] = {row["gss_code"]: (row["name_en"], row["name_cy"])
-                            for row in queries.dataset_rows(session, "councils", "councils")}
-    if "characteristic" in facets:
-        names["characteristic"] = {row["id"]: (row["name_en"], row["name_cy"]) for row in
-                                   queries.dataset_rows(session, "maturity-framework", "characteristics")}
+    names = search.facet_names(session) if {"council", "characteristic"} & set(facets) else {}
     labels: dict[str, dict[str, str]] = {}
     for facet, items in facets.items():
         if facet in ("groups", "theme"):

@@ -41,14 +41,15 @@ class DownloadUrls:
 # Published versions never change, so their files' sizes and hashes are
 # computed once per process (per version and site address) and kept; a
 # worker that lacks them simply computes them again.
-_KNOWN: dict[tuple[int, str, str], list[tuple[str, str, int, str, str | None]]] = {}
+_KNOWN: dict[tuple[str, str, str], list[tuple[str, str, int, str, str | None]]] = {}
 _KNOWN_MAX = 1024
 
 
 def download_files(session: Session, version: DatasetVersion, urls: DownloadUrls) -> list[DownloadFile]:
     """Every download of ``version``: CSV and JSON of each resource, then the
     descriptor and the zip."""
-    key = (version.id, version.content_hash, urls.descriptor(version))
+    # everything the files' bytes depend on: content, publication time, address
+    key = (version.content_hash, version.published_utc.isoformat(), urls.descriptor(version))
     if key not in _KNOWN:
         if len(_KNOWN) >= _KNOWN_MAX:
             _KNOWN.clear()

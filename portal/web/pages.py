@@ -27,8 +27,6 @@ def home(lang: str):
     headline = {
         "council_name": council and council[f"name_{lang}"],
         "total": _find(rates, council_code=COUNCIL_REPORTED, recipient_group="total"),
-        "officers": _find(rates, council_code=COUNCIL_REPORTED, recipient_group="officer"),
-        "members": _find(rates, council_code=COUNCIL_REPORTED, recipient_group="elected_member"),
         "satisfied": _find(survey, measure_id="satisfied-information-used-effectively"),
         "told": _find(survey, measure_id="told-use-of-personal-data"),
     }
@@ -60,14 +58,7 @@ def catalogue(lang: str):
 
 def facet_labels(lang: str) -> dict[str, dict[str, str]]:
     """Labels of every facet value, in ``lang``."""
-    db = session()
-    names = {
-        "council": {row["gss_code"]: (row["name_en"], row["name_cy"])
-                    for row in queries.dataset_rows(db, "councils", "councils")},
-        "characteristic": {row["id"]: (row["name_en"], row["name_cy"])
-                           for row in queries.dataset_rows(db, "maturity-framework", "characteristics")},
-    }
-    vocabularies = {"theme": THEMES, "format": FORMATS, "kind": KINDS, **names}
+    vocabularies = {"theme": THEMES, "format": FORMATS, "kind": KINDS, **search.facet_names(session())}
     return {facet: {value: label(vocabulary, value, lang) for value in vocabulary}
             for facet, vocabulary in vocabularies.items()}
 
