@@ -62,3 +62,15 @@ def test_head_answers_like_get_without_a_body(client, url):
     assert head.data == b""
     assert head.headers["Content-Type"] == get.headers["Content-Type"]
     assert head.headers.get("ETag") == get.headers.get("ETag")
+
+
+@pytest.mark.parametrize("url", ["/datasets/maturity-scores/scores.csv?area_code=W06000012&_sort=-mean_level",
+                                 "/datasets/maturity-scores/scores.json?suppressed=true",
+                                 "/api/v1/datasets/maturity-scores/resources/scores/rows.csv?area_code=W06000012"])
+def test_streamed_query_results_are_validated_too(client, url):
+    first = client.get(url)
+    assert first.status_code == 200 and first.is_streamed
+    etag = first.headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+    other = client.get(url + "&respondent_group=all")
+    assert other.headers["ETag"] != etag

@@ -13,6 +13,7 @@ from portal.api.problems import Blueprint
 from portal.extensions import session
 from portal.model import DatasetVersion, Resource
 from portal.publish import formats
+from portal.web.http import query_etag
 
 bp = Blueprint("api-datasets", __name__, url_prefix="/api/v1",
                description="Datasets: search, metadata and versions, Table Schemas, and row queries.")
@@ -224,4 +225,4 @@ def _rows_csv(args: dict[str, Any], version: DatasetVersion, resource: Resource)
     response = Response(body, headers={"Content-Type": formats.CSV_MEDIATYPE,
                                        "Content-Disposition": f'attachment; filename="{filename}"'})
     response.last_modified = version.published_utc
-    return response
+    return query_etag(response, resource.sha256)

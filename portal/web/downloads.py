@@ -10,7 +10,7 @@ from portal import datastore, queries
 from portal.extensions import session
 from portal.model import DatasetVersion, Resource
 from portal.publish import formats
-from portal.web import rowargs
+from portal.web import http, rowargs
 
 bp = Blueprint("downloads", __name__, url_prefix="/datasets")
 
@@ -91,7 +91,7 @@ def _filtered(version: DatasetVersion, resource: Resource, fmt: str) -> Response
     response = Response(body, headers={"Content-Type": mediatype,
                                        "Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
     response.last_modified = version.published_utc
-    return response
+    return http.query_etag(response, resource.sha256)
 
 
 def _json_array(rows, names):

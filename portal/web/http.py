@@ -38,6 +38,14 @@ def init_app(app: Flask) -> None:
     app.after_request(cache_headers)
 
 
+def query_etag(response: Response, resource_sha256: str) -> Response:
+    """A strong ETag for a streamed query result: its bytes are fixed by the
+    resource's published content and the query string."""
+    query = sorted(request.args.items(multi=True))
+    response.set_etag(hashlib.sha256(f"{resource_sha256}|{request.path}|{query}".encode()).hexdigest()[:40])
+    return response
+
+
 def last_publication():
     """When anything was last published (for surfaces built from everything)."""
     if "last_publication" not in g:
@@ -59,7 +67,9 @@ def cache_headers(response: Response) -> Response:
         else:
             response.headers["Cache-Control"] = IMMUTABLE if PINNED.search(request.path) else REVALIDATE
     if response.is_streamed:
-        return response
+        # a stream can only be validated by an ETag its view derived from
+        # what determines its bytes (see query_etag)
+        return response.make_conditional(request) if response.get_etag() != (None, None) else response
     if machine and response.last_modified is None and not request.path.startswith("/health"):
         moment = last_publication()
         if moment is not None:
