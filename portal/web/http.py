@@ -11,6 +11,7 @@ import re
 
 from flask import Flask, Response, g, request
 from flask_compress import Compress
+from werkzeug.http import is_resource_modified
 from sqlalchemy import func, select
 
 from portal.extensions import session
@@ -36,6 +37,17 @@ def init_app(app: Flask) -> None:
     # registered after Compress, so it runs before it: validators describe the
     # uncompressed body, and Compress then marks them per encoding
     app.after_request(cache_headers)
+
+
+def _conditional_stream(response: Response) -> Response:
+    """304 for a stream whose ETag (derived by its view from what fixes its
+    bytes, see query_etag) matches. Not make_conditional(), which would read
+    the whole stream into memory to count its length."""
+    etag = response.headers.get("ETag")
+    if etag and not is_resource_modified(request.environ, etag=etag,
+                                         last_modified=response.headers.get("Last-Modified")):
+        response.status_code = 304  # werkzeug then sends no body, as for HEAD
+    return response
 
 
 def query_etag(response: Response, resource_sha256: str) -> Response:
@@ -67,9 +79,7 @@ def cache_headers(response: Response) -> Response:
         else:
             response.headers["Cache-Control"] = IMMUTABLE if PINNED.search(request.path) else REVALIDATE
     if response.is_streamed:
-        # a stream can only be validated by an ETag its view derived from
-        # what determines its bytes (see query_etag)
-        return response.make_conditional(request) if response.get_etag() != (None, None) else response
+        return _conditional_stream(response)
     if machine and response.last_modified is None and not request.path.startswith("/health"):
         moment = last_publication()
         if moment is not None:
