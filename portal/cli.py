@@ -81,7 +81,7 @@ def load(path: str, changelog_en: str | None, changelog_cy: str | None) -> None:
 @click.argument("responses", type=click.Path(exists=True, dir_okay=False))
 @click.argument("invitations", type=click.Path(exists=True, dir_okay=False))
 @click.option("--threshold", type=int, default=DEFAULT_THRESHOLD, show_default=True,
-              help="Suppress every cell based on fewer respondents than this (at least 2).")
+              help="Suppress every cell based on fewer respondents than this (2 to 1000).")
 @click.option("--demo", is_flag=True, help="Label the results as demonstration (synthetic) data.")
 @click.option("--dry-run", is_flag=True, help="Validate, aggregate and report; publish nothing.")
 @click.option("--if-unpublished", is_flag=True,

@@ -246,9 +246,8 @@ def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> P
     """One page of matching rows, the total, and a cursor for the next page."""
     table = Table(resource)
     check_paging(query.limit, query.offset, query.cursor)
-    conditions = _conditions(table, query)
-    total = session.scalar(select(func.count(DatastoreRow.id)).where(*conditions))
-    statement = select(DatastoreRow.row_number, DatastoreRow.data).where(*conditions)
+    total = count(session, table, query)
+    statement = select(DatastoreRow.row_number, DatastoreRow.data).where(*_conditions(table, query))
     if query.cursor:
         statement = statement.where(_after(table, query, _read_cursor(query, secret)))
     statement = statement.order_by(*_order(table, query)).offset(query.offset).limit(query.limit + 1)

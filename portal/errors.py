@@ -5,7 +5,7 @@ in the same two forms.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -69,5 +69,5 @@ def _page(status: int):
     if not (request.view_args or {}).get("lang"):
         prefix = request.path.split("/")[1]
         g.lang = prefix if prefix in current_app.config["LANGUAGES"] else negotiate()
-    return render_template("errors/error.html", status=status, title=TITLES[shown],
-                           explanation=EXPLANATIONS[shown]), status
+    return make_response(render_template("errors/error.html", status=status, title=TITLES[shown],
+                                         explanation=EXPLANATIONS[shown]), status)

@@ -74,9 +74,10 @@ def alternates() -> dict[str, str]:
     view_args = request.view_args or {}
     if request.endpoint is None or "lang" not in view_args:
         return {}
-    args = request.args.to_dict(flat=False)
-    return {lang: url_for(request.endpoint, **{**view_args, "lang": lang}, **args, _external=True)
-            for lang in LANGUAGE_NAMES}
+    query = request.query_string.decode("utf-8", "replace")
+    # the query string is kept as it came: any parameter name is allowed there
+    return {lang: url_for(request.endpoint, **{**view_args, "lang": lang}, _external=True)
+            + (f"?{query}" if query else "") for lang in LANGUAGE_NAMES}
 
 
 def _remember_choice(response: Response) -> Response:

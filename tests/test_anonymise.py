@@ -83,9 +83,28 @@ def test_nothing_small_nothing_suppressed():
     assert outcome({"X": (20, 10), "Y": (30, 15)}) == {}
 
 
-@pytest.mark.parametrize("threshold", [1, 0, -5, 2.5, True])
+def test_level_counts_are_protected_like_the_bases():
+    """Bases alone would hide a and b; but then b's level-3 count would be the
+    total's minus c's (4 - 0), so the total is hidden too."""
+    bases = {"a": 5, "b": 20, "c": 30, "W": 55}
+    counts = {"a": (2, 3, 0), "b": (6, 10, 4), "c": (10, 20, 0), "W": (18, 33, 4)}
+    margin = [Margin("W", ("a", "b", "c"))]
+    assert suppress(bases, margin, 10).reasons == {"a": PRIMARY, "b": SECONDARY}
+    assert suppress(bases, margin, 10, counts).reasons == {"a": PRIMARY, "b": SECONDARY, "W": SECONDARY}
+
+
+def test_hidden_zeros_under_a_non_zero_total_are_protected():
+    """a and b hidden, both with no level-3 answers, while the total has some:
+    the total minus c would show both are zero, so c is hidden as well."""
+    bases = {"a": 5, "b": 6, "c": 30, "W": 41}
+    counts = {"a": (2, 3, 0), "b": (1, 5, 0), "c": (10, 17, 3), "W": (13, 25, 3)}
+    result = suppress(bases, [Margin("W", ("a", "b", "c"))], 10, counts)
+    assert result.reasons == {"a": PRIMARY, "b": PRIMARY, "c": SECONDARY, "W": SECONDARY}
+
+
+@pytest.mark.parametrize("threshold", [1, 0, -5, 2.5, True, 1001])
 def test_threshold_below_two_is_refused(threshold):
-    with pytest.raises(ThresholdError, match="at least 2"):
+    with pytest.raises(ThresholdError, match="from 2 to 1000"):
         suppress({"a": 1}, [], threshold)
 
 
@@ -115,7 +134,7 @@ def test_no_small_cell_published_and_nothing_recoverable_by_subtraction(data, k)
     councils, responses = data
     cells = maturity_cells(responses, councils, CHARACTERISTICS)
     result = suppress({key: cell.respondents for key, cell in cells.items()},
-                      margins(councils, CHARACTERISTICS), k)
+                      margins(councils, CHARACTERISTICS), k, {key: cell.counts for key, cell in cells.items()})
     hidden = set(result.reasons)
 
     for key, cell in cells.items():
@@ -136,6 +155,15 @@ def test_no_small_cell_published_and_nothing_recoverable_by_subtraction(data, k)
         # what the published total minus its published parts gives
         published = [key for key in margin.parts if key not in hidden]
         difference = tuple(t - sum(p) for t, *p in zip(figures(margin.total), *map(figures, published)))
-        for key in margin.parts:
-            if key in hidden and cells[key].respondents > 0:
+        hidden_parts = [key for key in margin.parts if key in hidden]
+        for key in hidden_parts:
+            if cells[key].respondents > 0:
                 assert difference != figures(key), (margin, key)
+        if not any(cells[key].respondents for key in hidden_parts):
+            continue
+        for index, left_over in enumerate(difference):
+            values = [figures(key)[index] for key in hidden_parts]
+            # no figure of a hidden cell is pinned: not the only non-zero one,
+            # nor shown to be zero by a non-zero total
+            assert sum(1 for value in values if value) != 1, (margin, index)
+            assert left_over != 0 or figures(margin.total)[index] == 0, (margin, index)

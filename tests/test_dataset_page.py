@@ -25,7 +25,7 @@ def preview_rows(text: str) -> list[list[str]]:
     body = table[table.index("<tbody>"):]
     rows = []
     for row in re.findall(r"<tr>(.*?)</tr>", body, re.S):
-        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
         rows.append([html.unescape(re.sub(r"<span class=\"visually-hidden\">.*?</span>|<[^>]+>", "", c).strip())
                      for c in cells])
     return rows
@@ -144,3 +144,10 @@ def test_welsh_labelled_csv(client):
     header, *rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert "Canran a ymatebodd" in header and len(rows) == 3
     assert ["W06000012", "officer", "Officers", "Swyddogion", "76", "38", "50"] in rows
+
+
+def test_other_language_data_is_marked_with_its_language(client):
+    welsh = page(client, "/cy/datasets/councils/")
+    assert '<td lang="en">Isle of Anglesey</td>' in welsh
+    english = page(client, "/en/datasets/councils/")
+    assert '<td lang="cy">Ynys Môn</td>' in english

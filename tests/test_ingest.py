@@ -319,12 +319,12 @@ def test_unreadable_files_are_rejected(runner, demo_published, tmp_path, content
     assert snapshot(demo_published) == before
 
 
-@pytest.mark.parametrize("threshold", ["1", "0", "-3"])
+@pytest.mark.parametrize("threshold", ["1", "0", "-3", "1001"])
 def test_threshold_below_two_is_rejected(runner, demo_published, threshold):
     before = snapshot(demo_published)
     result = ingest_cli(runner, RESPONSES, INVITATIONS, "--threshold", threshold)
     assert result.exit_code == 1
-    assert "--threshold: the threshold must be a whole number of at least 2" in result.output
+    assert "--threshold: the threshold must be a whole number from 2 to 1000" in result.output
     assert snapshot(demo_published) == before
 
 

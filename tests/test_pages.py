@@ -169,3 +169,20 @@ def test_demonstration_data_is_labelled_on_pages(client, lang, notice):
     assert labelled == {"maturity-scores", "response-rates"}
     home = " ".join(get_page(client, f"/{lang}/").text)
     assert notice in home
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_other_methods_on_pages_get_a_translated_405(client, method):
+    for lang in ("en", "cy"):
+        response = client.open(f"/{lang}/datasets/", method=method)
+        assert response.status_code == 405
+        assert "GET" in response.headers["Allow"]
+        assert f'lang="{lang}"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["lang=cy", "name=x", "_external=0", "_method=POST", "q=a&q=b"])
+def test_any_query_parameter_name_keeps_the_page_working(client, query):
+    response = client.get(f"/en/datasets/?{query}")
+    assert response.status_code in (200, 400)
+    page = Page(response.get_data(as_text=True))
+    assert page.alternates["cy"] == f"http://localhost/cy/datasets/?{query}"

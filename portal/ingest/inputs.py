@@ -123,8 +123,6 @@ def _validate(path: Path, schema: dict, report: ValidationReport) -> list[tuple[
             report.add(path.name, f"{title}: {note or message}", row=row, field=field, code=kind)
     if not report.valid:
         return []
-    resource = Resource(path=path.name, basepath=str(path.parent.resolve()), format="csv",
-                        encoding="utf-8", schema=Schema.from_descriptor(schema))
     with resource:
         return [(row.row_number, row.to_dict()) for row in resource.row_stream]
 

@@ -77,16 +77,21 @@ def anonymisation_record(suppression: Suppression, cells: int) -> dict:
             {"name": SECONDARY,
              "description": "Secondary suppression: where figures add up to a published total (officers "
                             "+ elected members = all respondents; councils = Wales), further cells are "
-                            "withheld, smallest first, until no withheld figure can be worked out by "
-                            "subtraction: each total has no withheld part or at least two with "
-                            "respondents behind them.",
+                            "withheld, smallest first, until no withheld figure (the number of "
+                            "respondents, or the count at any level) can be worked out by subtraction: "
+                            "for each figure, a total has no withheld part, or at least two withheld "
+                            "parts where that figure is not zero. A zero in a published cell still "
+                            "shows that nobody in it chose that level.",
              "translations": {"cy": {"description": "Atal eilaidd: lle mae ffigurau'n adio i gyfanswm a "
                                                     "gyhoeddir (swyddogion + aelodau etholedig = pob ymatebydd; "
                                                     "cynghorau = Cymru), caiff celloedd pellach eu dal yn ôl, "
                                                     "y lleiaf yn gyntaf, nes na ellir cyfrifo unrhyw ffigur a "
-                                                    "ddaliwyd yn ôl drwy dynnu: nid oes gan bob cyfanswm yr un "
-                                                    "rhan a ddaliwyd yn ôl, neu mae ganddo o leiaf ddwy ag "
-                                                    "ymatebwyr y tu ôl iddynt."}}},
+                                                    "ddaliwyd yn ôl (nifer yr ymatebwyr, neu'r nifer ar unrhyw "
+                                                    "lefel) drwy dynnu: ar gyfer pob ffigur, nid oes gan "
+                                                    "gyfanswm yr un rhan a ddaliwyd yn ôl, neu mae ganddo o "
+                                                    "leiaf ddwy ran a ddaliwyd yn ôl lle nad yw'r ffigur hwnnw'n "
+                                                    "sero. Mae sero mewn cell a gyhoeddir yn dal i ddangos na "
+                                                    "ddewisodd neb ynddi'r lefel honno."}}},
         ],
         "note": "Respondent ids and any other columns of the raw responses are dropped on ingest and never "
                 "published. Counts of people invited and responding are not respondent data and are "

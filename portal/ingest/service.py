@@ -75,7 +75,8 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
     cells = aggregate.maturity_cells(inputs.responses, area_names, characteristics)
     result.cells = len(cells)
     result.suppression = suppress({key: cell.respondents for key, cell in cells.items()},
-                                  aggregate.margins(area_names, characteristics), threshold)
+                                  aggregate.margins(area_names, characteristics), threshold,
+                                  statistics={key: cell.counts for key, cell in cells.items()})
     rates = aggregate.response_rates(inputs.responses, inputs.invitations, area_names)
     result.rates = len(rates)
 

@@ -1,6 +1,8 @@
 """The bilingual pages: every URL under ``/en/`` or ``/cy/``."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from portal import datastore, queries, search
@@ -103,5 +105,6 @@ def api_docs(lang: str):
         if not rule.rule.startswith("/api/v1/"):
             continue
         methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
-        endpoints.append((" ".join(methods), rule.rule))
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)  # as OpenAPI writes it
+        endpoints.append((" ".join(methods), path))
     return render_template("pages/api.html", endpoints=endpoints)
