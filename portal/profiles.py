@@ -46,11 +46,13 @@ def councils(session: Session) -> list[Council]:
             for r in queries.dataset_rows(session, "councils", "councils")]
 
 
-def find(session: Session, slug: str) -> Council | None:
-    return next((c for c in councils(session) if slug in (c.slug, c.code)), None)
+def find(known: list[Council], slug: str) -> Council | None:
+    """The council with this slug or GSS code among ``known``."""
+    return next((c for c in known if slug in (c.slug, c.code)), None)
 
 
 def characteristics(session: Session) -> list[dict]:
+    """The key characteristics, in the framework's order."""
     return sorted(queries.dataset_rows(session, "maturity-framework", "characteristics"),
                   key=lambda row: row["position"])
 

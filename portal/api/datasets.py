@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, jsonify, request, stream_with_context, url_for
+from flask import Response, current_app, jsonify, request, stream_with_context, url_for
 
 from portal import datastore, queries, search
 from portal.api import present, schemas
@@ -14,6 +14,7 @@ from portal.extensions import session
 from portal.model import DatasetVersion, Resource
 from portal.publish import formats
 from portal.web.http import query_etag
+from portal.web.lookup import resource_or_404, version_or_404
 
 bp = Blueprint("api-datasets", __name__, url_prefix="/api/v1",
                description="Datasets: search, metadata and versions, Table Schemas, and row queries.")
@@ -78,7 +79,7 @@ def _facet_counts(result: search.SearchResult) -> dict[str, list[dict[str, Any]]
 @bp.response(200, schemas.DatasetOut)
 def dataset(name: str) -> dict[str, Any]:
     """One dataset: its latest version, resources and version history"""
-    return present.dataset_document(_version(name, None), queries.version_history(session(), name))
+    return present.dataset_document(version_or_404(name, None), queries.version_history(session(), name))
 
 
 @bp.route(f"/datasets/<name>/versions/{VERSION}", parameters=[NAME, NUMBER])
@@ -86,26 +87,12 @@ def dataset(name: str) -> dict[str, Any]:
 @bp.response(200, schemas.DatasetVersionOut)
 def version(name: str, number: int) -> dict[str, Any]:
     """One version of a dataset (immutable)"""
-    return present.version_document(_version(name, number))
-
-
-def _version(name: str, number: int | None) -> DatasetVersion:
-    found = queries.get_version(session(), name, number)
-    if found is None:
-        if number is not None and queries.latest_version(session(), name) is not None:
-            abort(404, f"Dataset {name!r} has no version {number}.")
-        abort(404, f"No dataset named {name!r} is published.")
-    return found
+    return present.version_document(version_or_404(name, number))
 
 
 def _resource(name: str, number: int | None, resource: str) -> tuple[DatasetVersion, Resource]:
-    found = _version(name, number)
-    res = queries.find_resource(found, resource)
-    if res is None:
-        names = ", ".join(r.name for r in found.resources)
-        abort(404, f"Dataset {name!r} version {found.number} has no resource {resource!r}; "
-                   f"its resources are: {names}.")
-    return found, res
+    found = version_or_404(name, number)
+    return found, resource_or_404(found, resource)
 
 
 # -- Table Schemas ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import abort, url_for
 
-from portal import queries
+from portal import profiles, queries
 from portal.api import schemas
 from portal.api.present import pair, sliced
 from portal.api.problems import Blueprint
@@ -99,7 +99,7 @@ def _characteristic(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _characteristic_rows() -> list[dict[str, Any]]:
-    return sorted(_rows("maturity-framework", "characteristics"), key=lambda r: r["position"])
+    return profiles.characteristics(session())
 
 
 @bp.route("/characteristics")

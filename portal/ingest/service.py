@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from portal import queries
+from portal import profiles, queries
 from portal.anonymise import (DEFAULT_THRESHOLD, PRIMARY, SECONDARY, Suppression, ThresholdError,
                               check_threshold, suppress)
 from portal.ingest import aggregate
@@ -69,8 +69,7 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
     invited_councils = {council for council, _ in inputs.invitations}
     area_names = {code: names for code, names in councils.items() if code in invited_councils}
     characteristics = {row["id"]: (row["name_en"], row["name_cy"])
-                       for row in sorted(queries.dataset_rows(session, "maturity-framework", "characteristics"),
-                                         key=lambda row: row["position"])}
+                       for row in profiles.characteristics(session)}
 
     cells = aggregate.maturity_cells(inputs.responses, area_names, characteristics)
     result.cells = len(cells)

@@ -26,7 +26,8 @@ def index(lang: str):
 
 @bp.get("/<slug>/")
 def council(lang: str, slug: str):
-    found = profiles.find(session(), slug)
+    known = profiles.councils(session())
+    found = profiles.find(known, slug)
     if found is None:
         abort(404)
     profile = profiles.profile(session(), found)
@@ -46,7 +47,7 @@ def council(lang: str, slug: str):
                 "[c] marks a figure suppressed to protect respondents. The same figures are in the "
                 "table that follows.", council=found.name(lang)),
         names, series, number=level)
-    others = sorted((c for c in profiles.councils(session()) if c.code != found.code),
+    others = sorted((c for c in known if c.code != found.code),
                     key=lambda c: c.name(lang).casefold())
     return render_template("councils/council.html", profile=profile, council=found, chart=chart,
                            groups=groups, level=level, others=others)
@@ -56,7 +57,7 @@ def council(lang: str, slug: str):
 def compare(lang: str):
     all_councils = profiles.councils(session())
     chosen_slugs = list(dict.fromkeys(request.args.getlist("council")))
-    chosen = [profiles.find(session(), slug) for slug in chosen_slugs]
+    chosen = [profiles.find(all_councils, slug) for slug in chosen_slugs]
     ordered = sorted(all_councils, key=lambda c: c.name(lang).casefold())
     if any(c is None for c in chosen) or not COMPARE_MIN <= len(chosen) <= COMPARE_MAX:
         error = gettext("Choose between %(low)s and %(high)s councils to compare.",

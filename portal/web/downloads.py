@@ -11,28 +11,11 @@ from portal.extensions import session
 from portal.model import DatasetVersion, Resource
 from portal.publish import formats
 from portal.web import http, rowargs
+from portal.web.lookup import resource_or_404, version_or_404
 
 bp = Blueprint("downloads", __name__, url_prefix="/datasets")
 
 FORMATS = ("csv", "json")
-
-
-def _version(name: str, number: int | None) -> DatasetVersion:
-    version = queries.get_version(session(), name, number)
-    if version is None:
-        if number is not None and queries.latest_version(session(), name) is not None:
-            abort(404, f"Dataset {name!r} has no version {number}.")
-        abort(404, f"No dataset named {name!r} is published.")
-    return version
-
-
-def _resource(version: DatasetVersion, name: str) -> Resource:
-    resource = queries.find_resource(version, name)
-    if resource is None:
-        names = ", ".join(r.name for r in version.resources)
-        abort(404, f"Dataset {version.dataset.name!r} version {version.number} has no resource "
-                   f"{name!r}; its resources are: {names}.")
-    return resource
 
 
 def resource_url(version: DatasetVersion, resource: Resource, fmt: str = "csv") -> str:
@@ -61,7 +44,7 @@ def _descriptor(version: DatasetVersion) -> Response:
 def _file(version: DatasetVersion, resource_name: str, fmt: str) -> Response:
     if fmt not in FORMATS:
         abort(404, f"Unknown format {fmt!r}; resources are offered as {', '.join(FORMATS)}.")
-    resource = _resource(version, resource_name)
+    resource = resource_or_404(version, resource_name)
     if rowargs.is_row_query(request.args):
         return _filtered(version, resource, fmt)
     if fmt == "csv":
@@ -104,7 +87,7 @@ def _json_array(rows, names):
 
 def _welsh(version: DatasetVersion, resource_name: str) -> Response:
     """The CSV with Welsh column headings (the field titles in Welsh)."""
-    resource = _resource(version, resource_name)
+    resource = resource_or_404(version, resource_name)
     table = datastore.Table(resource)
     titles = [field.title_cy for field in resource.fields]
     rows = datastore.iterate(session(), resource, datastore.RowQuery())
@@ -115,12 +98,12 @@ def _welsh(version: DatasetVersion, resource_name: str) -> Response:
 
 @bp.get("/<name>/cy/<resource>.csv")
 def welsh_csv(name: str, resource: str):
-    return _welsh(_version(name, None), resource)
+    return _welsh(version_or_404(name, None), resource)
 
 
 @bp.get("/<name>/versions/<int:number>/cy/<resource>.csv")
 def pinned_welsh_csv(name: str, number: int, resource: str):
-    return _welsh(_version(name, number), resource)
+    return _welsh(version_or_404(name, number), resource)
 
 
 def _zip(version: DatasetVersion) -> Response:
@@ -130,36 +113,36 @@ def _zip(version: DatasetVersion) -> Response:
 
 @bp.get("/<name>/datapackage.json")
 def descriptor(name: str):
-    return _descriptor(_version(name, None))
+    return _descriptor(version_or_404(name, None))
 
 
 @bp.get("/<name>/versions/<int:number>/datapackage.json")
 def pinned_descriptor(name: str, number: int):
-    return _descriptor(_version(name, number))
+    return _descriptor(version_or_404(name, number))
 
 
 @bp.get("/<name>/<resource>.<fmt>")
 def resource(name: str, resource: str, fmt: str):
-    return _file(_version(name, None), resource, fmt)
+    return _file(version_or_404(name, None), resource, fmt)
 
 
 @bp.get("/<name>/versions/<int:number>/<resource>.<fmt>")
 def pinned_resource(name: str, number: int, resource: str, fmt: str):
     if fmt == "zip":
         return pinned_archive(name, number, resource)
-    return _file(_version(name, number), resource, fmt)
+    return _file(version_or_404(name, number), resource, fmt)
 
 
 @bp.get("/<name>.zip")
 def archive(name: str):
-    return _zip(_version(name, None))
+    return _zip(version_or_404(name, None))
 
 
 def pinned_archive(name: str, number: int, stem: str):
     """``/datasets/<name>/versions/<n>/<name>.zip``."""
     if stem != name:
         abort(404, f"The archive of version {number} is {name}.zip.")
-    return _zip(_version(name, number))
+    return _zip(version_or_404(name, number))
 
 
 def pinned_archive_url(version: DatasetVersion) -> str:

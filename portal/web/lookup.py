@@ -1,0 +1,28 @@
+"""Published versions and resources named in a URL, or a 404 that says what
+exists; shared by the downloads and the JSON API."""
+from __future__ import annotations
+
+from flask import abort
+
+from portal import queries
+from portal.extensions import session
+from portal.model import DatasetVersion, Resource
+
+
+def version_or_404(name: str, number: int | None) -> DatasetVersion:
+    """Version ``number`` of dataset ``name`` (the latest when None)."""
+    version = queries.get_version(session(), name, number)
+    if version is None:
+        if number is not None and queries.latest_version(session(), name) is not None:
+            abort(404, f"Dataset {name!r} has no version {number}.")
+        abort(404, f"No dataset named {name!r} is published.")
+    return version
+
+
+def resource_or_404(version: DatasetVersion, name: str) -> Resource:
+    resource = queries.find_resource(version, name)
+    if resource is None:
+        names = ", ".join(r.name for r in version.resources)
+        abort(404, f"Dataset {version.dataset.name!r} version {version.number} has no resource "
+                   f"{name!r}; its resources are: {names}.")
+    return resource
