@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal import migrate, queries, search
 from portal.anonymise import DEFAULT_THRESHOLD
 from portal.config import DATASETS_PATH
-from portal.extensions import engine, session
+from portal.extensions import engine, session, store
 from portal.ingest import demo
 from portal.ingest.service import OUTPUTS, ingest_responses
 from portal.publish import service
@@ -28,7 +28,7 @@ def init_db() -> None:
     """Create the database schema, or upgrade it to the newest revision, and
     rebuild the search index."""
     try:
-        migrate.upgrade(engine())
+        migrate.upgrade(engine(), store=store())
         search.reindex(session())
         session().commit()
     except SQLAlchemyError as exc:

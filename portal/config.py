@@ -84,6 +84,13 @@ def load_settings(overrides: dict | None = None) -> dict:
         "LANGUAGES": LANGUAGES,
         "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS_PATH),
+        # Where download files are kept: a folder (default <instance>/artefacts)
+        # or s3://bucket/prefix, with the endpoint of S3-compatible storage.
+        "ARTEFACT_STORE": os.environ.get("ARTEFACT_STORE") or str(instance_path / "artefacts"),
+        "ARTEFACT_S3_ENDPOINT_URL": os.environ.get("ARTEFACT_S3_ENDPOINT_URL") or None,
+        "ARTEFACT_S3_REGION": os.environ.get("ARTEFACT_S3_REGION") or None,
+        # stream: the portal streams objects to clients; redirect: to a presigned URL
+        "ARTEFACT_S3_SERVE": os.environ.get("ARTEFACT_S3_SERVE") or "stream",
         "PUBLISHER_EN": "Wales Audit Office",
         "PUBLISHER_CY": "Swyddfa Archwilio Cymru",
     }

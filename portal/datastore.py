@@ -20,11 +20,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, false, func, literal, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, literal, or_, select, true
+from sqlalchemy.orm import Session, object_session
 
-from portal.model import DatastoreRow, Resource
-from portal.packages.reader import MISSING
+from portal import rowstore
+from portal.model import Resource
+from portal.rowstore import MISSING, ROW, RowTable
 
 OPERATORS = ("exact", "not", "lt", "lte", "gt", "gte")
 DEFAULT_LIMIT = 100
@@ -79,11 +80,28 @@ class Page:
         return self.next_cursor is not None
 
 
-class Table:
-    """A resource's schema, for checking and typing query parameters."""
+_ROW_TABLES: dict[tuple[str, str], RowTable] = {}
 
-    def __init__(self, resource: Resource):
+
+def row_table(session: Session, resource: Resource) -> RowTable:
+    """The table holding ``resource``'s rows. Its schema never changes, so the
+    description is made once per process."""
+    dialect = session.get_bind().dialect.name
+    key = (resource.table_name, dialect)
+    if key not in _ROW_TABLES:
+        if len(_ROW_TABLES) > 4096:
+            _ROW_TABLES.clear()
+        _ROW_TABLES[key] = RowTable(resource.table_name, resource.table_schema, dialect)
+    return _ROW_TABLES[key]
+
+
+class Table:
+    """A resource's schema, for checking and typing query parameters, and the
+    table its rows are in."""
+
+    def __init__(self, resource: Resource, session: Session | None = None):
         self.resource = resource
+        self.rows = row_table(session or object_session(resource), resource)
         self.schema_fields = resource.table_schema["fields"]
         self.types = {f["name"]: f.get("type", "string") for f in self.schema_fields}
         self.names = [f["name"] for f in self.schema_fields]
@@ -177,15 +195,13 @@ class Table:
 
     # -- SQL ------------------------------------------------------------------------
     def column(self, name: str):
-        element = DatastoreRow.data[name]
-        kind = self.types[name]
-        if kind == "integer":
-            return element.as_integer()
-        if kind == "number":
-            return element.as_float()
-        if kind == "boolean":
-            return element.as_boolean()
-        return element.as_string()
+        return self.rows.column(name)
+
+    def bound(self, name: str, value: Any) -> Any:
+        """A parsed value as the column holds it."""
+        if value is not None and self.rows.kinds[name] == "date" and isinstance(value, str):
+            return dt.date.fromisoformat(value)
+        return value
 
 
 def check_paging(limit: int, offset: int, cursor: str | None) -> None:
@@ -200,58 +216,59 @@ def check_paging(limit: int, offset: int, cursor: str | None) -> None:
 def _conditions(table: Table, query: RowQuery) -> list:
     if len(query.filters) > MAX_FILTERS:
         raise QueryError("filters", f"at most {MAX_FILTERS} filters")
-    conditions = [DatastoreRow.resource_id == table.resource.id]
+    conditions = []
     for flt in query.filters:
         column = table.column(flt.field)
-        present = [v for v in flt.values if v is not None]
+        present = [table.bound(flt.field, v) for v in flt.values if v is not None]
         if flt.op == "exact":
             options = []
             if present:
-                options.append(column.in_(present))
+                options.append(and_(table.rows.present(flt.field),
+                                    column == present[0] if len(present) == 1 else column.in_(present)))
             if None in flt.values:
                 options.append(column.is_(None))
             conditions.append(or_(*options))
         elif flt.op == "not":
-            value = flt.values[0]
+            value = table.bound(flt.field, flt.values[0])
             conditions.append(column.is_not(None) if value is None else or_(column != value, column.is_(None)))
         else:
             operator = {"lt": "__lt__", "lte": "__le__", "gt": "__gt__", "gte": "__ge__"}[flt.op]
-            conditions.append(getattr(column, operator)(flt.values[0]))
+            conditions.append(and_(table.rows.present(flt.field),
+                                   getattr(column, operator)(table.bound(flt.field, flt.values[0]))))
     if query.q:
         if len(query.q) > MAX_Q_LENGTH:
             raise QueryError("q", f"the search text is longer than {MAX_Q_LENGTH} characters")
         if "\x00" in query.q:
             raise QueryError("q", "the search text contains a NUL character")
-        text_fields = [name for name, kind in table.types.items() if kind not in ("integer", "number", "boolean")]
-        needle = query.q.strip().lower()
-        conditions.append(or_(*(func.lower(table.column(name)).contains(needle, autoescape=True)
-                                for name in text_fields)) if text_fields else false())
+        conditions.append(table.rows.matches(query.q))
     return conditions
 
 
 def _order(table: Table, query: RowQuery) -> list:
     order = []
     for name, descending in query.sort:
-        column = table.column(name)
-        order.append((column.desc() if descending else column.asc()).nulls_last())
-    order.append(DatastoreRow.row_number.asc())
+        order.extend(table.rows.order_terms(name, descending))
+    order.append(table.rows.table.c[ROW].asc())
     return order
 
 
 def count(session: Session, table: Table, query: RowQuery) -> int:
-    return session.scalar(select(func.count(DatastoreRow.id)).where(*_conditions(table, query)))
+    conditions = _conditions(table, query)
+    if not conditions:
+        return table.resource.row_count  # stored at publication: no need to count
+    return session.scalar(select(func.count()).select_from(table.rows.table).where(*conditions))
 
 
 def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> Page:
     """One page of matching rows, the total, and a cursor for the next page."""
-    table = Table(resource)
+    table = Table(resource, session)
     check_paging(query.limit, query.offset, query.cursor)
     total = count(session, table, query)
-    statement = select(DatastoreRow.row_number, DatastoreRow.data).where(*_conditions(table, query))
+    statement = select(*table.rows.select_columns()).where(*_conditions(table, query))
     if query.cursor:
         statement = statement.where(_after(table, query, _read_cursor(query, secret)))
     statement = statement.order_by(*_order(table, query)).offset(query.offset).limit(query.limit + 1)
-    fetched = session.execute(statement).all()
+    fetched = [(record._mapping[ROW], table.rows.from_columns(record)) for record in session.execute(statement)]
     names = query.fields or table.names
     more = len(fetched) > query.limit
     fetched = fetched[:query.limit]
@@ -260,12 +277,14 @@ def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> P
                 query.limit, next_cursor, names)
 
 
-def iterate(session: Session, resource: Resource, query: RowQuery) -> Iterator[dict[str, Any]]:
+def iterate(session: Session, resource: Resource, query: RowQuery,
+            batch: int = 2_000) -> Iterator[dict[str, Any]]:
     """Every matching row (no paging), fetched in batches: constant memory."""
-    table = Table(resource)
-    statement = (select(DatastoreRow.data).where(*_conditions(table, query))
-                 .order_by(*_order(table, query)).execution_options(yield_per=500))
-    yield from session.scalars(statement)
+    table = Table(resource, session)
+    statement = (select(*table.rows.select_columns()).where(*_conditions(table, query))
+                 .order_by(*_order(table, query)).execution_options(yield_per=batch))
+    for record in session.execute(statement):
+        yield table.rows.from_columns(record)
 
 
 def _project(data: dict[str, Any], names: list[str], markers: bool = False) -> dict[str, Any]:
@@ -348,7 +367,8 @@ def _after(table: Table, query: RowQuery, cursor: dict):
     if cursor["q"] != _fingerprint(table, query):
         raise QueryError("cursor", "the cursor belongs to another query (its filters or sort differ)")
     # literal(): booleans must be bound values, not SQL's TRUE/FALSE constants
-    keys = [(table.column(name), descending, None if value is None else literal(value))
+    keys = [(table.column(name), descending,
+             None if value is None else literal(table.bound(name, value), table.column(name).type))
             for (name, descending), value in zip(query.sort, cursor["k"])]
     options = []
     for i, (column, descending, value) in enumerate(keys):
@@ -358,6 +378,6 @@ def _after(table: Table, query: RowQuery, cursor: dict):
         beyond = column < value if descending else column > value
         options.append(and_(*equal_before, or_(beyond, column.is_(None))))
     equal_all = [column.is_(None) if value is None else column == value for column, _, value in keys]
-    options.append(and_(*equal_all, DatastoreRow.row_number > cursor["r"]) if equal_all
-                   else DatastoreRow.row_number > cursor["r"])
+    row = table.rows.table.c[ROW]
+    options.append(and_(*equal_all, row > cursor["r"]) if equal_all else row > cursor["r"])
     return or_(*options) if options else true()

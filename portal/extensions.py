@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from portal.db import make_engine, make_sessionmaker
+from portal.storage import ArtefactStore, make_store
 
 babel = Babel()
 EXTENSION = "portal.db"
@@ -14,12 +15,17 @@ EXTENSION = "portal.db"
 
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions[EXTENSION] = (engine, make_sessionmaker(engine))
+    store = make_store(app.config)
+    app.extensions[EXTENSION] = (engine, make_sessionmaker(engine, store), store)
     app.teardown_appcontext(_close_session)
 
 
 def engine() -> Engine:
     return current_app.extensions[EXTENSION][0]
+
+
+def store() -> ArtefactStore:
+    return current_app.extensions[EXTENSION][2]
 
 
 def session() -> Session:

@@ -18,17 +18,21 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", store=None) -> None:
+    """Upgrade to ``revision``; ``store`` is the artefact store a migration
+    that moves download files writes to (default: the configured one)."""
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
+        cfg.attributes["artefact_store"] = store
         command.upgrade(cfg, revision)
 
 
-def downgrade(engine: Engine, revision: str = "base") -> None:
+def downgrade(engine: Engine, revision: str = "base", store=None) -> None:
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
+        cfg.attributes["artefact_store"] = store
         command.downgrade(cfg, revision)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from portal.model import Dataset, DatasetVersion, DatastoreRow, Resource
+from portal import datastore, rowstore
+from portal.model import Artefact, Dataset, DatasetVersion, Resource
 
 
 # Version numbers are 32-bit in the database; names never hold NUL (PostgreSQL refuses it).
@@ -43,7 +44,8 @@ def latest_versions(session: Session) -> list[DatasetVersion]:
         select(DatasetVersion)
         .join(newest, (DatasetVersion.dataset_id == newest.c.dataset_id)
               & (DatasetVersion.number == newest.c.number))
-        .options(selectinload(DatasetVersion.resources), selectinload(DatasetVersion.dataset))
+        .options(selectinload(DatasetVersion.resources), selectinload(DatasetVersion.dataset),
+                 selectinload(DatasetVersion.artefacts))
         .order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc())
     ))
 
@@ -59,17 +61,16 @@ def find_resource(version: DatasetVersion, name: str) -> Resource | None:
     return next((r for r in version.resources if r.name == name), None)
 
 
-def resource_content(session: Session, resource: Resource) -> bytes:
-    """The resource's published bytes (deferred on the model; loaded only here)."""
-    return session.scalar(select(Resource.content).where(Resource.id == resource.id))
-
-
 def resource_rows(session: Session, resource: Resource) -> list[dict]:
-    """Every typed row of a resource, in file order."""
-    return list(session.scalars(
-        select(DatastoreRow.data).where(DatastoreRow.resource_id == resource.id)
-        .order_by(DatastoreRow.row_number)
-    ))
+    """Every typed row of a resource, in file order (for small reference
+    tables; large ones are read with :func:`portal.rowstore.read`)."""
+    return list(rowstore.read(session, datastore.row_table(session, resource)))
+
+
+def artefact(session: Session, version: DatasetVersion, name: str) -> Artefact | None:
+    """The stored download ``name`` of ``version`` (``<resource>.csv``, ``.json``,
+    ``cy/<resource>.csv`` or ``<dataset>.zip``)."""
+    return session.scalar(select(Artefact).where(Artefact.version_id == version.id, Artefact.name == name))
 
 
 def dataset_rows(session: Session, name: str, resource: str) -> list[dict]:

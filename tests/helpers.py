@@ -5,10 +5,10 @@ import json
 import shutil
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from portal.config import DATASETS_PATH
-from portal.model import Dataset, DatasetVersion, DatastoreRow, Resource
+from portal.model import Artefact, Dataset, DatasetVersion, Resource
 
 
 def copy_datasets(target: Path) -> Path:
@@ -42,5 +42,9 @@ def snapshot(session) -> dict:
             select(Dataset.name, DatasetVersion.number, DatasetVersion.content_hash)
             .join(DatasetVersion)).all()),
         "resources": sorted(session.execute(select(Resource.id, Resource.sha256)).all()),
-        "rows": session.scalar(select(func.count(DatastoreRow.id))),
+        "rows": session.scalar(select(func.coalesce(func.sum(Resource.row_count), 0))),
+        "artefacts": sorted(session.execute(select(Artefact.version_id, Artefact.name, Artefact.sha256)).all()),
+        # the row tables: a failed load must leave none of its own behind
+        "tables": sorted(name for name in inspect(session.connection()).get_table_names()
+                         if name.startswith("rows_")),
     }

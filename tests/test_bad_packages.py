@@ -130,7 +130,8 @@ def test_one_bad_package_in_a_folder_publishes_none(runner, app, db, packages):
     assert code != 0
     assert "councils: valid, not published because another package is invalid" in output
     assert "field invited" in output
-    assert snapshot(db) == before == {"datasets": 0, "versions": [], "resources": [], "rows": 0}
+    assert snapshot(db) == before == {"datasets": 0, "versions": [], "resources": [], "rows": 0,
+                                      "artefacts": [], "tables": []}
 
 
 def test_validate_reports_a_valid_package(runner, loaded, packages):

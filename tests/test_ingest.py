@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import filecmp
+import io
 import json
+import zipfile
 
 import pytest
 from frictionless import Package
@@ -15,7 +17,7 @@ from portal.config import DATASETS_PATH
 from portal.ingest import demo
 from portal.ingest.aggregate import Cell, Rate, Response, maturity_cells, response_rates
 from portal.ingest.service import ingest_responses
-from portal.model import DatasetVersion, DatastoreRow, Resource
+from portal.model import Artefact, DatasetVersion, Resource
 from tests.helpers import snapshot
 
 DEMO = DATASETS_PATH / "demonstration-responses"
@@ -127,13 +129,26 @@ def test_suppressed_cells_are_null_with_a_marker_in_json(demo_published, app):
     assert isinstance(published["respondents"], int) and isinstance(published["mean_level"], float)
 
 
+def stored_text(db) -> str:
+    """Every row of every resource, every descriptor and every stored file."""
+    db.rollback()
+    from portal.extensions import store
+    stored = [json.dumps(row, ensure_ascii=False) for resource in db.scalars(select(Resource))
+              for row in queries.resource_rows(db, resource)]
+    stored += [json.dumps(d, ensure_ascii=False) for d in db.scalars(select(DatasetVersion.descriptor))]
+    for artefact in db.scalars(select(Artefact)):
+        with store().open(artefact.sha256) as handle:
+            data = handle.read()
+        stored.append(data.decode("utf-8") if artefact.kind != "zip" else
+                      "\n".join(zipfile.ZipFile(io.BytesIO(data)).read(n).decode("utf-8")
+                                for n in zipfile.ZipFile(io.BytesIO(data)).namelist()))
+    return "\n".join(stored)
+
+
 def test_no_respondent_level_data_is_stored(demo_published):
     ids = {row["respondent_id"] for row in csv.DictReader(RESPONSES.open(encoding="utf-8"))}
     db = demo_published
-    stored = [json.dumps(data) for data in db.scalars(select(DatastoreRow.data))]
-    stored += [json.dumps(d) for d in db.scalars(select(DatasetVersion.descriptor))]
-    stored += [content.decode("utf-8") for content in db.scalars(select(Resource.content))]
-    blob = "\n".join(stored)
+    blob = stored_text(db)
     assert not [rid for rid in ids if rid in blob]
     # no column of any published table is a respondent id
     for resource in db.scalars(select(Resource)):
@@ -142,9 +157,13 @@ def test_no_respondent_level_data_is_stored(demo_published):
     tables = {row[0] for row in db.execute(text(
         "SELECT name FROM sqlite_master WHERE type='table'" if db.bind.dialect.name == "sqlite"
         else "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"))}
-    tables = {name for name in tables if not name.startswith("search_fts")}
-    assert tables == {"alembic_version", "datasets", "dataset_versions", "resources", "resource_fields",
-                      "datastore_rows", "search_documents", "dataset_facets"}
+    tables = {name for name in tables if not name.startswith(("search_fts", "sqlite_stat"))}
+    row_tables = set(db.scalars(select(Resource.table_name)))
+    assert {name for name in tables if name.startswith("rows_")} <= row_tables | {
+        f"{name}_fts{part}" for name in row_tables for part in ("", "_data", "_idx", "_docsize", "_config")}
+    assert {name for name in tables if not name.startswith("rows_")} == {
+        "alembic_version", "datasets", "dataset_versions", "resources", "resource_fields", "artefacts",
+        "search_documents", "dataset_facets"}
 
 
 def test_ingesting_the_same_responses_again_publishes_nothing(runner, demo_published):
@@ -198,11 +217,11 @@ def test_a_failure_midway_leaves_the_published_versions(runner, demo_published, 
     original = service._add_resource
     calls = []
 
-    def fail_on_second_package(session, version, resource):
+    def fail_on_second_package(session, version, resource, progress):
         calls.append(version)
         if len(calls) > 1:
             raise RuntimeError("connection lost")
-        return original(session, version, resource)
+        return original(session, version, resource, progress)
 
     monkeypatch.setattr(service, "_add_resource", fail_on_second_package)
     before = snapshot(demo_published)
@@ -342,5 +361,4 @@ def test_extra_columns_are_dropped(runner, loaded, tmp_path):
     assert result.exit_code == 0, result.output
     assert "dropped columns: comment" in result.output
     loaded.rollback()
-    blob = json.dumps([d for d in loaded.scalars(select(DatastoreRow.data))])
-    assert "free text" not in blob
+    assert "free text" not in stored_text(loaded)

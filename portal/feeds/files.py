@@ -1,5 +1,5 @@
 """The download files of a published version, with their sizes and hashes,
-computed with the same builders the downloads use."""
+as recorded when they were built."""
 from __future__ import annotations
 
 import hashlib
@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from portal import queries
 from portal.model import DatasetVersion, Resource
-from portal.publish import formats
+from portal.publish import artefacts, formats
 
 CSV, JSON, DESCRIPTOR, ZIP = "csv", "json", "descriptor", "zip"
 
@@ -38,44 +37,32 @@ class DownloadUrls:
     descriptor_extra: Callable[[DatasetVersion], dict]
 
 
-# Published versions never change, so their files' sizes and hashes are
-# computed once per process (per version and site address) and kept; a
-# worker that lacks them simply computes them again.
-_KNOWN: dict[tuple[str, str, str], list[tuple[str, str, int, str, str | None]]] = {}
-_KNOWN_MAX = 1024
+# The descriptor's size and hash depend on the site's address, so they are
+# computed (cheaply: it holds no rows) and kept per process; every other file's
+# come from the artefacts recorded at publication.
+_DESCRIPTORS: dict[tuple[str, str, str], tuple[int, str]] = {}
+_DESCRIPTORS_MAX = 4096
 
 
 def download_files(session: Session, version: DatasetVersion, urls: DownloadUrls) -> list[DownloadFile]:
     """Every download of ``version``: CSV and JSON of each resource, then the
     descriptor and the zip."""
-    # everything the files' bytes depend on: content, publication time, address
-    key = (version.content_hash, version.published_utc.isoformat(), urls.descriptor(version))
-    if key not in _KNOWN:
-        if len(_KNOWN) >= _KNOWN_MAX:
-            _KNOWN.clear()
-        _KNOWN[key] = [(f.kind, f.url, f.byte_size, f.sha256, f.resource.name if f.resource else None)
-                       for f in _compute(session, version, urls)]
-    resources = {resource.name: resource for resource in version.resources}
-    return [DownloadFile(kind, url, size, digest, resources.get(name) if name else None)
-            for kind, url, size, digest, name in _KNOWN[key]]
-
-
-def _compute(session: Session, version: DatasetVersion, urls: DownloadUrls) -> list[DownloadFile]:
+    stored = {artefact.name: artefact for artefact in version.artefacts}
     files: list[DownloadFile] = []
-    contents: dict[str, bytes] = {}
     for resource in version.resources:
-        contents[resource.name] = queries.resource_content(session, resource)
-        files.append(DownloadFile(CSV, urls.resource(version, resource, CSV), resource.byte_size,
-                                  resource.sha256, resource))
-        rows = queries.resource_rows(session, resource)
-        files.append(_file(JSON, urls.resource(version, resource, JSON),
-                           formats.json_download(version, resource, rows), resource))
-    descriptor = formats.descriptor_download(version, lambda res: urls.resource(version, res, CSV),
-                                             extra=urls.descriptor_extra(version))
-    files.append(_file(DESCRIPTOR, urls.descriptor(version), descriptor))
-    files.append(_file(ZIP, urls.archive(version), formats.zip_download(version, contents)))
+        for kind, name in ((CSV, artefacts.csv_name(resource)), (JSON, artefacts.json_name(resource))):
+            artefact = stored[name]
+            files.append(DownloadFile(kind, urls.resource(version, resource, kind), artefact.byte_size,
+                                      artefact.sha256, resource))
+    key = (version.content_hash, version.published_utc.isoformat(), urls.descriptor(version))
+    if key not in _DESCRIPTORS:
+        if len(_DESCRIPTORS) >= _DESCRIPTORS_MAX:
+            _DESCRIPTORS.clear()
+        body = formats.descriptor_download(version, lambda res: urls.resource(version, res, CSV),
+                                           extra=urls.descriptor_extra(version)).body
+        _DESCRIPTORS[key] = (len(body), hashlib.sha256(body).hexdigest())
+    size, digest = _DESCRIPTORS[key]
+    files.append(DownloadFile(DESCRIPTOR, urls.descriptor(version), size, digest))
+    archive = stored[artefacts.zip_name(version)]
+    files.append(DownloadFile(ZIP, urls.archive(version), archive.byte_size, archive.sha256))
     return files
-
-
-def _file(kind: str, url: str, download: formats.Download, resource: Resource | None = None) -> DownloadFile:
-    return DownloadFile(kind, url, len(download.body), hashlib.sha256(download.body).hexdigest(), resource)

@@ -101,7 +101,7 @@ def _read_table(path: Path, schema_name: str, resolver: Resolver, report: Valida
         return [], []
     kept = [(number, {k: row[k] for k in known}) for number, row in rows]
     check_external_references({"resources": [{"name": schema_name, "path": name, "schema": schema}]},
-                              {schema_name: [row for _, row in kept]}, resolver, report)
+                              {schema_name: lambda: (row for _, row in kept)}, resolver, report)
     return kept, [h for h in header if h not in known]
 
 

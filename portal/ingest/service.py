@@ -79,12 +79,14 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
     rates = aggregate.response_rates(inputs.responses, inputs.invitations, area_names)
     result.rates = len(rates)
 
+    # the packages are read from their files as they are published: keep the
+    # folder until then
     with tempfile.TemporaryDirectory(prefix="portal-ingest-") as folder:
         packages = [read_package(path, resolver=resolver) for path in write_packages(
             Path(folder), cells, result.suppression, rates, area_names, characteristics, demonstration)]
-    for content, package_report in packages:
-        result.report.problems.extend(package_report.problems)
-    if not result.report.valid or dry_run:
-        return result
-    result.published = publish_all(session, packages, changelog=changelog, now=now)
+        for content, package_report in packages:
+            result.report.problems.extend(package_report.problems)
+        if not result.report.valid or dry_run:
+            return result
+        result.published = publish_all(session, packages, changelog=changelog, now=now)
     return result

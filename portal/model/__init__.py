@@ -1,5 +1,6 @@
 """The portal's data model: datasets, their immutable versions, resources,
-fields, and the datastore rows behind every tabular resource.
+fields, and the artefacts (download files) of every version. Each tabular
+resource's rows live in a table of their own (see :mod:`portal.rowstore`).
 
 Plain SQLAlchemy 2.x typed ORM; nothing here knows about Flask.
 """
@@ -14,11 +15,12 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     event,
 )
@@ -27,8 +29,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 
 # JSON documents: JSONB on PostgreSQL (indexable, compact), JSON text on SQLite.
 JSONDocument = JSON().with_variant(JSONB(), "postgresql")
-# A 64-bit key on PostgreSQL; SQLite only auto-increments INTEGER PRIMARY KEY.
-RowId = BigInteger().with_variant(Integer(), "sqlite")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,6 +47,16 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
+class UTCDateTime(TypeDecorator):
+    """A moment in UTC, aware on every database (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else as_utc(value)
+
+
 class ImmutableError(RuntimeError):
     """A published version, or anything inside it, was about to change."""
 
@@ -56,7 +66,7 @@ class Dataset(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     versions: Mapped[list[DatasetVersion]] = relationship(
         back_populates="dataset", order_by="DatasetVersion.number"
@@ -75,7 +85,7 @@ class DatasetVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     changelog_en: Mapped[str] = mapped_column(Text)
     changelog_cy: Mapped[str] = mapped_column(Text)
@@ -94,6 +104,7 @@ class DatasetVersion(Base):
     resources: Mapped[list[Resource]] = relationship(
         back_populates="version", order_by="Resource.position"
     )
+    artefacts: Mapped[list[Artefact]] = relationship(back_populates="version", order_by="Artefact.id")
 
     @property
     def published_utc(self) -> datetime:
@@ -109,10 +120,11 @@ class DatasetVersion(Base):
 
 
 class Resource(Base):
-    """A tabular resource of one version: its schema, its bytes and its rows."""
+    """A tabular resource of one version: its schema, and where its rows are."""
 
     __tablename__ = "resources"
-    __table_args__ = (UniqueConstraint("version_id", "name", name="uq_resources_version_name"),)
+    __table_args__ = (UniqueConstraint("version_id", "name", name="uq_resources_version_name"),
+                      Index("uq_resources_table_name", "table_name", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"), index=True)
@@ -125,10 +137,13 @@ class Resource(Base):
     table_schema: Mapped[dict[str, Any]] = mapped_column("schema", JSONDocument)
     mediatype: Mapped[str] = mapped_column(String(100))
     format: Mapped[str] = mapped_column(String(20))
-    byte_size: Mapped[int] = mapped_column(Integer)
+    byte_size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
     sha256: Mapped[str] = mapped_column(String(64))
     row_count: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    # The table holding this resource's rows (see portal.rowstore). Always set
+    # by the publisher; nullable only because SQLite cannot add NOT NULL to a
+    # column of a table that has rows.
+    table_name: Mapped[str] = mapped_column(String(64), nullable=True)
 
     version: Mapped[DatasetVersion] = relationship(back_populates="resources")
     fields: Mapped[list[ResourceField]] = relationship(
@@ -159,18 +174,31 @@ class ResourceField(Base):
         return getattr(self, f"{attribute}_{'cy' if language == 'cy' else 'en'}")
 
 
-class DatastoreRow(Base):
-    """One typed row of a tabular resource, queryable by field."""
+class Artefact(Base):
+    """One download file of a published version, written once into the
+    artefact store under the sha256 of its bytes (see portal.storage).
 
-    __tablename__ = "datastore_rows"
-    __table_args__ = (
-        UniqueConstraint("resource_id", "row_number", name="uq_datastore_rows_row"),
-    )
+    ``name`` is the file's place in the version: ``<resource>.csv``,
+    ``<resource>.json``, ``cy/<resource>.csv`` or ``<dataset>.zip``. Text files
+    also have a gzip variant, stored once, for clients that accept it.
+    """
 
-    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
-    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id"))
-    row_number: Mapped[int] = mapped_column(Integer)
-    data: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    __tablename__ = "artefacts"
+    __table_args__ = (UniqueConstraint("version_id", "name", name="uq_artefacts_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"), index=True)
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id"), index=True)
+    name: Mapped[str] = mapped_column(String(210))
+    kind: Mapped[str] = mapped_column(String(20))
+    mediatype: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    byte_size: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    gzip_size: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    gzip_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    version: Mapped[DatasetVersion] = relationship(back_populates="artefacts")
 
 
 class SearchDocument(Base):
@@ -200,7 +228,7 @@ class DatasetFacet(Base):
     value: Mapped[str] = mapped_column(String(100))
 
 
-IMMUTABLE = (DatasetVersion, Resource, ResourceField, DatastoreRow)
+IMMUTABLE = (DatasetVersion, Resource, ResourceField, Artefact)
 
 
 @event.listens_for(Session, "before_flush")

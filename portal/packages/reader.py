@@ -15,12 +15,13 @@ Checks, in order, each reported with its file, row and field:
 """
 from __future__ import annotations
 
+import codecs
 import copy
 import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -44,15 +45,23 @@ Resolver = Callable[[str, str, str], "set[str] | None"]
 
 @dataclass
 class ResourceContent:
+    """A valid resource: its descriptor and file, read again (streamed) for
+    its typed rows whenever they are needed, so no package is ever held in
+    memory whole."""
+
     name: str
     position: int
     descriptor: dict[str, Any]
-    content: bytes
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    path: Path
+    sha256: str
+    byte_size: int
+    package_descriptor: dict[str, Any] = field(repr=False, default_factory=dict)
+    base: Path | None = None
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.content).hexdigest()
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """The typed rows, in file order (see :func:`_typed_rows`)."""
+        package = Package(copy.deepcopy(self.package_descriptor), basepath=str(self.base))
+        yield from _typed_rows(package.get_resource(self.name))
 
 
 @dataclass
@@ -101,20 +110,21 @@ def read_package(path: str | Path, resolver: Resolver | None = None
         return None, report
     base = descriptor_file.parent.resolve()
     _check_metadata(descriptor, report)
-    contents = _read_resource_files(descriptor, base, report)
+    files = _read_resource_files(descriptor, base, report)
     if not report.valid:
         return None, report
-    rows = _frictionless_validate(descriptor, base, report)
-    if not report.valid:
-        return None, report
-    check_external_references(descriptor, rows, resolver, report)
+    _frictionless_validate(descriptor, base, report)
     if not report.valid:
         return None, report
     resources = [
-        ResourceContent(name=res["name"], position=i, descriptor=res,
-                        content=contents[res["name"]], rows=rows[res["name"]])
+        ResourceContent(name=res["name"], position=i, descriptor=res, path=files[res["name"]][0],
+                        sha256=files[res["name"]][1], byte_size=files[res["name"]][2],
+                        package_descriptor=descriptor, base=base)
         for i, res in enumerate(descriptor["resources"])
     ]
+    check_external_references(descriptor, {r.name: r.rows for r in resources}, resolver, report)
+    if not report.valid:
+        return None, report
     report.checked = [res.name for res in resources]
     return PackageContent(descriptor["name"], descriptor, resources), report
 
@@ -260,10 +270,13 @@ def _check_resource_path(resource: dict, where: str, problem) -> None:
 
 # -- 3. resource files --------------------------------------------------------
 
-def _read_resource_files(d: dict, base: Path, report: ValidationReport) -> dict[str, bytes]:
-    contents: dict[str, bytes] = {}
+def _read_resource_files(d: dict, base: Path, report: ValidationReport
+                         ) -> dict[str, tuple[Path, str, int]]:
+    """Each resource file's path, sha256 and size, read in chunks (checking
+    that it is UTF-8 on the way), never whole."""
+    files: dict[str, tuple[Path, str, int]] = {}
     if not report.valid:
-        return contents
+        return files
     for resource in d["resources"]:
         path = resource["path"]
         file = (base / path).resolve()
@@ -273,20 +286,42 @@ def _read_resource_files(d: dict, base: Path, report: ValidationReport) -> dict[
         if not file.is_file():
             report.add(path, "file not found in the package folder", code="missing-file")
             continue
-        raw = file.read_bytes()
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            report.add(path, encoding_message(raw, exc), row=line_of(raw, exc.start),
-                       code="encoding-error")
+        digest, size, problem = _scan_file(file)
+        if problem is not None:
+            line, message = problem
+            report.add(path, message, row=line, code="encoding-error")
             continue
-        contents[resource["name"]] = raw
-    return contents
+        files[resource["name"]] = (file, digest, size)
+    return files
 
 
-def encoding_message(raw: bytes, exc: UnicodeDecodeError) -> str:
+def _scan_file(file: Path) -> tuple[str, int, tuple[int, str] | None]:
+    """The file's sha256 and size, checking on the way that it is UTF-8; the
+    problem is the line and a message naming the first byte that is not. Read in chunks cut
+    after a newline, which never falls inside a character."""
+    digest, size, line, pending = hashlib.sha256(), 0, 1, b""
+    with open(file, "rb") as handle:
+        while True:
+            chunk = handle.read(1024 * 1024)
+            digest.update(chunk)
+            size += len(chunk)
+            buffer = pending + chunk
+            cut = len(buffer) if not chunk else buffer.rfind(b"\n") + 1
+            piece, pending = buffer[:cut], buffer[cut:]
+            try:
+                piece.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                at = line + piece.count(b"\n", 0, exc.start)
+                return "", size, (at, encoding_message(piece, exc, at))
+            line += piece.count(b"\n")
+            if not chunk:
+                return digest.hexdigest(), size, None
+
+
+def encoding_message(raw: bytes, exc: UnicodeDecodeError, line: int | None = None) -> str:
     byte = raw[exc.start:exc.start + 1].hex().upper()
-    return (f"not valid UTF-8 (byte 0x{byte} at line {line_of(raw, exc.start)}); "
+    line = line if line is not None else line_of(raw, exc.start)
+    return (f"not valid UTF-8 (byte 0x{byte} at line {line}); "
             "save the file with UTF-8 encoding")
 
 
@@ -296,15 +331,13 @@ def line_of(raw: bytes, offset: int) -> int:
 
 # -- 4. frictionless ------------------------------------------------------------
 
-def _frictionless_validate(d: dict, base: Path, report: ValidationReport
-                           ) -> dict[str, list[dict[str, Any]]]:
-    rows: dict[str, list[dict[str, Any]]] = {}
+def _frictionless_validate(d: dict, base: Path, report: ValidationReport) -> None:
     try:
         package = Package(copy.deepcopy(d), basepath=str(base))
         result = package.validate()
     except FrictionlessException as exc:
         report.add(DESCRIPTOR, exc.error.message, code=exc.error.type)
-        return rows
+        return
     for error in result.errors:
         report.add(DESCRIPTOR, error.message, code=error.type)
     for task in result.tasks:
@@ -312,32 +345,25 @@ def _frictionless_validate(d: dict, base: Path, report: ValidationReport
         for error in task.errors:
             report.add(file, _friendly(error), row=getattr(error, "row_number", None),
                        field=getattr(error, "field_name", None), code=error.type)
-    if not report.valid:
-        return rows
-    for resource in package.resources:
-        rows[resource.name] = _typed_rows(resource)
-    return rows
 
 
 MISSING = "_missing"  # per row: which missing-value marker a cell held, where not ""
 
 
-def _typed_rows(resource) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts. A cell that held a non-empty missing-value
+def _typed_rows(resource) -> Iterator[dict[str, Any]]:
+    """Rows as JSON-ready dicts, streamed. A cell that held a non-empty missing-value
     marker (such as "[c]", suppressed) is null, and the marker is kept under
     ``_missing`` so that CSV output can write it back."""
     types = {f.name: f.type for f in resource.schema.fields}
     names = resource.schema.field_names
     markers = {marker for marker in resource.schema.missing_values if marker}
-    rows = []
     with resource:
         for row in resource.row_stream:
             data = {key: _jsonable(value, types.get(key)) for key, value in row.to_dict().items()}
             missing = {name: cell for name, cell in zip(names, row.cells) if cell in markers}
             if missing:
                 data[MISSING] = missing
-            rows.append(data)
-    return rows
+            yield data
 
 
 def _friendly(error) -> str:
@@ -359,7 +385,8 @@ def _jsonable(value: Any, field_type: str | None) -> Any:
 
 # -- 5. references across packages ---------------------------------------------
 
-def check_external_references(d: dict, rows: dict[str, list[dict]], resolver: Resolver | None,
+def check_external_references(d: dict, rows: dict[str, Callable[[], Iterable[dict]]],
+                              resolver: Resolver | None,
                                report: ValidationReport) -> None:
     for resource, fld, ref in external_references(d):
         target = f'{ref["package"]}/{ref["resource"]}/{ref["field"]}'
@@ -369,7 +396,7 @@ def check_external_references(d: dict, rows: dict[str, list[dict]], resolver: Re
                        "and not found beside this package", field=fld["name"],
                        code="external-reference-error")
             continue
-        for number, row in enumerate(rows.get(resource["name"], []), start=2):
+        for number, row in enumerate(rows[resource["name"]](), start=2):
             value = row.get(fld["name"])
             if value is not None and str(value) not in known:
                 report.add(resource["path"], f'"{value}" is not a {ref["field"]} in {target}',

@@ -1,15 +1,14 @@
-"""Download artefacts for a published version, built from what the database holds.
+"""Names, media types and the ``datapackage.json`` of a published version.
 
-URLs are supplied by the caller (the web layer), so nothing here knows about
-Flask. Every artefact is a pure function of the version, so its bytes never
-change once published: caches may keep them for ever.
+The descriptor is small and carries absolute URLs, so it is made per request;
+every other download is built once at publication (see
+:mod:`portal.publish.artefacts`). URLs are supplied by the caller (the web
+layer), so nothing here knows about Flask.
 """
 from __future__ import annotations
 
 import copy
-import io
 import json
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,40 +53,9 @@ def descriptor(version: DatasetVersion, resource_url: Callable[[Resource], str],
 
 def descriptor_download(version: DatasetVersion, resource_url: Callable[[Resource], str],
                         extra: dict | None = None) -> Download:
-    body = _json_bytes(descriptor(version, resource_url, extra))
+    body = json_bytes(descriptor(version, resource_url, extra))
     return Download(body, JSON_MEDIATYPE, f"{file_stem(version)}-datapackage.json")
 
 
-def csv_download(version: DatasetVersion, resource: Resource, content: bytes) -> Download:
-    return Download(content, CSV_MEDIATYPE, f"{file_stem(version, resource.name)}.csv")
-
-
-def json_download(version: DatasetVersion, resource: Resource, rows: list[dict]) -> Download:
-    """An array of objects with typed values, in the schema's field order."""
-    names = [f["name"] for f in resource.table_schema["fields"]]
-    ordered = [{name: row.get(name) for name in names} for row in rows]
-    return Download(_json_bytes(ordered), JSON_MEDIATYPE, f"{file_stem(version, resource.name)}.json")
-
-
-def zip_download(version: DatasetVersion, contents: dict[str, bytes]) -> Download:
-    """The descriptor (with relative paths) and every CSV file, itself a valid package."""
-    def member(resource: Resource) -> str:
-        return f"{resource.name}.csv"
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        _write(archive, "datapackage.json", _json_bytes(descriptor(version, member)))
-        for resource in version.resources:
-            _write(archive, member(resource), contents[resource.name])
-    return Download(buffer.getvalue(), ZIP_MEDIATYPE, f"{file_stem(version)}.zip")
-
-
-def _write(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
-    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    archive.writestr(info, data)
-
-
-def _json_bytes(value) -> bytes:
+def json_bytes(value) -> bytes:
     return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -1,25 +1,34 @@
 """Load validated packages as new, immutable versions.
 
-One transaction per package: readers see the previous version or the new one,
-never part of either, and a failure anywhere leaves the database as it was.
+One transaction for everything a load publishes: each resource's rows are
+streamed into a table of its own, its downloads built once into the artefact
+store, and only then is the version committed. Readers see the previous
+version or the new one, never part of either, and a failure anywhere leaves
+the database as it was.
 """
 from __future__ import annotations
 
 import datetime as dt
 import graphlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal import search
-from portal.model import Dataset, DatasetVersion, DatastoreRow, Resource, ResourceField
+from portal import datastore, rowstore, search
+from portal.model import Dataset, DatasetVersion, Resource, ResourceField
 from portal.packages import PackageContent, ValidationReport, read_package
-from portal.packages.reader import DESCRIPTOR, descriptor_path, external_references
+from portal.packages.reader import DESCRIPTOR, ResourceContent, descriptor_path, external_references
+from portal.publish import artefacts
 from portal.queries import latest_version
+from portal.storage import ArtefactStore, StoreUnavailable
 
+STORE = "artefact_store"  # the session's info key for the artefact store (see portal.db)
+
+Progress = Callable[[str], None]
 FIRST_CHANGELOG = ("First publication.", "Cyhoeddiad cyntaf.")
 UPDATE_CHANGELOG = ("New edition of the data.", "Argraffiad newydd o'r data.")
 
@@ -64,8 +73,10 @@ class ReferenceResolver:
         res = next((r for r in version.resources if r.name == resource), None)
         if res is None:
             return set()
-        data = self.session.scalars(select(DatastoreRow.data).where(DatastoreRow.resource_id == res.id))
-        return {str(row.get(field)) for row in data if row.get(field) is not None}
+        table = datastore.row_table(self.session, res)
+        if field not in table.kinds:
+            return set()
+        return rowstore.distinct_values(self.session, table, field)
 
     def _beside(self, package: str, resource: str, field: str) -> set[str] | None:
         if self.search_path is None:
@@ -80,7 +91,7 @@ class ReferenceResolver:
         res = next((r for r in content.resources if r.name == resource), None)
         if res is None:
             return set()
-        return {str(row.get(field)) for row in res.rows if row.get(field) is not None}
+        return {str(row.get(field)) for row in res.rows() if row.get(field) is not None}
 
 
 def validate_path(session: Session, path: str | Path) -> list[tuple[PackageContent | None, ValidationReport]]:
@@ -119,10 +130,11 @@ def _declared_references(folder: Path) -> set[str]:
 
 
 def load_path(session: Session, path: str | Path, *, changelog: tuple[str, str] | None = None,
-              now: dt.datetime | None = None) -> list[LoadResult]:
+              now: dt.datetime | None = None, progress: Progress | None = None) -> list[LoadResult]:
     """Validate every package at ``path``; only if all are valid, publish them
     (in dependency order, in one transaction) as new versions."""
-    return publish_all(session, validate_path(session, path), changelog=changelog, now=now)
+    return publish_all(session, validate_path(session, path), changelog=changelog, now=now,
+                       progress=progress)
 
 
 def publish(session: Session, content: PackageContent | None, report: ValidationReport, *,
@@ -135,8 +147,8 @@ def publish(session: Session, content: PackageContent | None, report: Validation
 
 
 def publish_all(session: Session, packages: list[tuple[PackageContent | None, ValidationReport]], *,
-                changelog: tuple[str, str] | None = None, now: dt.datetime | None = None
-                ) -> list[LoadResult]:
+                changelog: tuple[str, str] | None = None, now: dt.datetime | None = None,
+                progress: Progress | None = None) -> list[LoadResult]:
     """Publish every package as the next version of its dataset, all in one
     transaction: either every changed package is published, or (on an invalid
     package or any error) none is."""
@@ -144,20 +156,36 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
         return [LoadResult(report.source, "not-published" if content else "invalid", report,
                            content.name if content else None) for content, report in packages]
     now = now or dt.datetime.now(dt.timezone.utc)
+    store = artefact_store(session)
     try:
-        results = [_stage(session, content, report, changelog, now) for content, report in packages]
+        results = [_stage(session, store, content, report, changelog, now, progress)
+                   for content, report in packages]
         if any(result.status == "published" for result in results):
             search.reindex(session)
         session.commit()
-    except Exception:
+    except (rowstore.StoreError, StoreUnavailable) as exc:
+        session.rollback()
+        for _content, report in packages:
+            report.add(report.source, str(exc), code="store-error")
+        return [LoadResult(report.source, "not-published", report, content.name)
+                for content, report in packages]
+    except BaseException:
         session.rollback()
         raise
     return results
 
 
-def _stage(session: Session, content: PackageContent, report: ValidationReport,
-           changelog: tuple[str, str] | None, now: dt.datetime) -> LoadResult:
-    """Add a new version of ``content`` to the session, unless it is unchanged."""
+def artefact_store(session: Session) -> ArtefactStore:
+    store = session.info.get(STORE)
+    if store is None:
+        raise RuntimeError("the session has no artefact store (see portal.db.make_sessionmaker)")
+    return store
+
+
+def _stage(session: Session, store: ArtefactStore, content: PackageContent, report: ValidationReport,
+           changelog: tuple[str, str] | None, now: dt.datetime, progress: Progress | None) -> LoadResult:
+    """Add a new version of ``content`` to the session, unless it is unchanged:
+    its rows in tables of their own, its downloads in the store."""
     latest = latest_version(session, content.name)
     if latest is not None and latest.content_hash == content.content_hash:
         return LoadResult(report.source, "unchanged", report, content.name, latest.number)
@@ -172,8 +200,15 @@ def _stage(session: Session, content: PackageContent, report: ValidationReport,
     version = _new_version(dataset, number, content, now, en, cy)
     session.add(version)
     session.flush()
-    for resource in content.resources:
-        _add_resource(session, version, resource)
+    sources = {}
+    for rc in content.resources:
+        resource = _add_resource(session, version, rc, progress)
+        sources[resource.name] = rc.path
+    session.flush()
+    session.add_all(artefacts.build(
+        session, version, store, lambda resource, _folder: sources[resource.name],
+        progress=(lambda name: progress(f"{content.name}: {name}")) if progress else None))
+    session.flush()
     return LoadResult(report.source, "published", report, content.name, number)
 
 
@@ -195,27 +230,33 @@ def _new_version(dataset: Dataset, number: int, content: PackageContent, now: dt
     )
 
 
-def _add_resource(session: Session, version: DatasetVersion, rc) -> None:
+def _add_resource(session: Session, version: DatasetVersion, rc: ResourceContent,
+                  progress: Progress | None) -> Resource:
+    """The resource's rows streamed into a new table, indexed after the bulk
+    insert, then the resource and its fields."""
     d = rc.descriptor
+    connection = session.connection()
+    table = rowstore.RowTable(rowstore.new_table_name(version.id), d["schema"], connection.dialect.name)
+    rowstore.create(connection, table)
+    label = f"{version.dataset.name}/{rc.name}"
+    count = rowstore.insert(connection, table, rc.rows(),
+                            progress=(lambda n: progress(f"{label}: {n:,} rows")) if progress else None)
+    if progress:
+        progress(f"{label}: indexes")
+    rowstore.build_indexes(connection, table)
     resource = Resource(
-        version_id=version.id, name=rc.name, position=rc.position,
+        version=version, name=rc.name, position=rc.position,
         title_en=d["title"], title_cy=_cy(d)["title"],
         description_en=d["description"], description_cy=_cy(d)["description"],
         table_schema=d["schema"], mediatype="text/csv", format="csv",
-        byte_size=len(rc.content), sha256=rc.sha256, row_count=len(rc.rows), content=rc.content,
+        byte_size=rc.byte_size, sha256=rc.sha256, row_count=count, table_name=table.name,
     )
     session.add(resource)
     session.flush()
     session.add_all(
-        ResourceField(resource_id=resource.id, position=i, name=f["name"], type=f.get("type", "string"),
+        ResourceField(resource=resource, position=i, name=f["name"], type=f.get("type", "string"),
                       title_en=f["title"], title_cy=_cy(f)["title"],
                       description_en=f["description"], description_cy=_cy(f)["description"])
         for i, f in enumerate(d["schema"]["fields"])
     )
-    if not rc.rows:
-        return
-    session.execute(
-        DatastoreRow.__table__.insert(),
-        [{"resource_id": resource.id, "row_number": n, "data": row}
-         for n, row in enumerate(rc.rows, start=1)],
-    )
+    return resource

@@ -9,8 +9,8 @@ from flask import Blueprint, Response, abort, request, stream_with_context, url_
 from portal import datastore, queries
 from portal.extensions import session
 from portal.model import DatasetVersion, Resource
-from portal.publish import formats
-from portal.web import http, rowargs
+from portal.publish import artefacts as built, formats
+from portal.web import artefacts, http, rowargs
 from portal.web.lookup import resource_or_404, version_or_404
 
 bp = Blueprint("downloads", __name__, url_prefix="/datasets")
@@ -47,11 +47,14 @@ def _file(version: DatasetVersion, resource_name: str, fmt: str) -> Response:
     resource = resource_or_404(version, resource_name)
     if rowargs.is_row_query(request.args):
         return _filtered(version, resource, fmt)
-    if fmt == "csv":
-        content = queries.resource_content(session(), resource)
-        return _send(formats.csv_download(version, resource, content), version)
-    rows = queries.resource_rows(session(), resource)
-    return _send(formats.json_download(version, resource, rows), version)
+    return _stored(version, built.csv_name(resource) if fmt == "csv" else built.json_name(resource))
+
+
+def _stored(version: DatasetVersion, name: str) -> Response:
+    artefact = queries.artefact(session(), version, name)
+    if artefact is None:
+        artefacts.missing(name, version)
+    return artefacts.send(artefact, version)
 
 
 def _filtered(version: DatasetVersion, resource: Resource, fmt: str) -> Response:
@@ -87,13 +90,7 @@ def _json_array(rows, names):
 
 def _welsh(version: DatasetVersion, resource_name: str) -> Response:
     """The CSV with Welsh column headings (the field titles in Welsh)."""
-    resource = resource_or_404(version, resource_name)
-    table = datastore.Table(resource)
-    titles = [field.title_cy for field in resource.fields]
-    rows = datastore.iterate(session(), resource, datastore.RowQuery())
-    body = "".join(datastore.csv_stream(rows, table.names, header=titles)).encode("utf-8")
-    filename = f"{formats.file_stem(version, resource.name)}-cy.csv"
-    return _send(formats.Download(body, formats.CSV_MEDIATYPE, filename), version)
+    return _stored(version, built.welsh_name(resource_or_404(version, resource_name)))
 
 
 @bp.get("/<name>/cy/<resource>.csv")
@@ -107,8 +104,7 @@ def pinned_welsh_csv(name: str, number: int, resource: str):
 
 
 def _zip(version: DatasetVersion) -> Response:
-    contents = {res.name: queries.resource_content(session(), res) for res in version.resources}
-    return _send(formats.zip_download(version, contents), version)
+    return _stored(version, built.zip_name(version))
 
 
 @bp.get("/<name>/datapackage.json")

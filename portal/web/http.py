@@ -26,7 +26,18 @@ COMPRESSED = ["text/html", "text/css", "text/csv", "text/plain", "text/turtle", 
               "application/problem+json", "application/ld+json", "application/rdf+xml",
               "application/atom+xml", "application/xml", "image/svg+xml", "application/javascript"]
 
-compress = Compress()
+class _Compress(Compress):
+    """Flask-Compress, leaving alone files that are stored ready to send (with
+    their own gzip variant): compressing them per request would cost time and
+    memory in proportion to their size, and break ``Range``."""
+
+    def after_request(self, response: Response) -> Response:
+        if getattr(response, "precompressed", False):
+            return response
+        return super().after_request(response)
+
+
+compress = _Compress()
 
 
 def init_app(app: Flask) -> None:
@@ -71,14 +82,14 @@ def cache_headers(response: Response) -> Response:
     if machine:
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
         response.headers.setdefault("Access-Control-Expose-Headers", "ETag, Last-Modified, Link, Location")
-    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+    if request.method not in ("GET", "HEAD") or response.status_code not in (200, 206):
         return response
     if "Cache-Control" not in response.headers:
         if not machine:
             response.headers["Cache-Control"] = PAGES
         else:
             response.headers["Cache-Control"] = IMMUTABLE if PINNED.search(request.path) else REVALIDATE
-    if response.is_streamed:
+    if response.is_streamed or response.status_code == 206:
         return _conditional_stream(response)
     if machine and response.last_modified is None and not request.path.startswith("/health"):
         moment = last_publication()

@@ -1,0 +1,323 @@
+"""Each published tabular resource's rows in a table of its own.
+
+One typed column per Table Schema field, ``_row`` (the row's number in the
+published file, the primary key), ``_missing`` (the missing-value markers a
+row's cells held, such as "[c]", so that CSV output writes them back), and an
+index for every field in both sort directions, nulls last. Full-text search
+uses the database's own machinery: an FTS5 table on SQLite, a ``tsvector``
+expression with a GIN index on PostgreSQL, both over the same normalised
+tokens (lower case, diacritics removed), so that "gwyr" finds "Gŵyr" on both.
+
+The data never changes after publication, so indexes cost only load time:
+rows are inserted in batches (``COPY`` on PostgreSQL) and the indexes built
+afterwards. Table names are made from the resource's id and a random token,
+never from anything a publisher wrote. Nothing here knows about Flask.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import secrets
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Double, Integer, MetaData,
+                        Table, Text, bindparam, func, inspect, literal_column, select, text, type_coerce)
+from sqlalchemy.orm import Session
+
+MISSING = "_missing"
+ROW = "_row"
+FULL_TEXT = "_full_text"
+BATCH = 5_000
+# Kinds of column a Table Schema type is kept in.
+INTEGER_TYPES = {"integer": "integer", "year": "integer"}
+KINDS = {"integer": "integer", "year": "integer", "number": "number", "boolean": "boolean",
+         "date": "date", "object": "json", "array": "json", "geojson": "json", "geopoint": "json",
+         "any": "json"}
+NOT_TEXT = {"integer", "number", "boolean"}  # kinds that full-text search does not read
+INT64 = (-(2 ** 63), 2 ** 63 - 1)
+TABLE_NAME = re.compile(r"^rows_[0-9]+_[0-9a-f]{8}$")
+TOKEN = re.compile(r"[^\W_]+")
+
+
+class StoreError(RuntimeError):
+    """Rows that the store cannot hold, or a table that cannot be made."""
+
+
+def kind_of(field_type: str | None) -> str:
+    return KINDS.get(field_type or "string", "string")
+
+
+def new_table_name(resource_id: int) -> str:
+    return f"rows_{resource_id}_{secrets.token_hex(4)}"
+
+
+def normalise(value: str) -> str:
+    """Lower case, diacritics removed: how text is indexed and searched."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def tokens(value: str) -> list[str]:
+    return TOKEN.findall(normalise(value))
+
+
+@dataclass(frozen=True)
+class FieldColumn:
+    name: str
+    kind: str
+    position: int
+
+
+class RowTable:
+    """The table of one resource, described by its Table Schema."""
+
+    def __init__(self, table_name: str, schema: dict, dialect: str):
+        if not TABLE_NAME.match(table_name):
+            raise StoreError(f"not a row table name: {table_name!r}")
+        self.name = table_name
+        self.dialect = dialect
+        self.fields = [FieldColumn(f["name"], kind_of(f.get("type")), i)
+                       for i, f in enumerate(schema["fields"])]
+        self.kinds = {f.name: f.kind for f in self.fields}
+        self.text_fields = [f.name for f in self.fields if f.kind not in NOT_TEXT]
+        metadata = MetaData()
+        columns = [Column(ROW, Integer, primary_key=True, autoincrement=False)]
+        columns += [Column(f.name, self._type(f.kind)) for f in self.fields]
+        columns.append(Column(MISSING, Text))
+        if dialect == "postgresql":
+            columns.append(Column(FULL_TEXT, Text))
+        self.table = Table(table_name, metadata, *columns)
+        self.fts_name = f"{table_name}_fts"
+
+    def _type(self, kind: str):
+        if kind == "integer":
+            return BigInteger()
+        if kind == "number":
+            return Double()
+        if kind == "boolean":
+            return Boolean(create_constraint=False)
+        if kind == "date":
+            return Date()
+        if self.dialect == "postgresql":
+            return Text(collation="C")  # code-point order, as on SQLite
+        return Text()
+
+    def column(self, name: str):
+        return self.table.c[name]
+
+    # -- ordering, nulls last in both directions ----------------------------------------
+    def null_flag(self, name: str):
+        """``(column IS NULL)``: the leading key of SQLite's indexes, which
+        cannot say NULLS LAST."""
+        return type_coerce(self.column(name).is_(None), Integer)
+
+    def order_terms(self, name: str, descending: bool) -> list:
+        column = self.column(name)
+        if self.dialect == "sqlite":
+            return [self.null_flag(name).asc(), column.desc() if descending else column.asc()]
+        return [(column.desc() if descending else column.asc()).nulls_last()]
+
+    def present(self, name: str):
+        """A condition that the field has a value, written so SQLite's
+        expression index can use it."""
+        if self.dialect == "sqlite":
+            return self.null_flag(name) == 0
+        return self.column(name).is_not(None)
+
+    # -- values -------------------------------------------------------------------------
+    def to_columns(self, number: int, row: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {ROW: number}
+        words: list[str] = []
+        for f in self.fields:
+            value = row.get(f.name)
+            values[f.name] = _store_value(f, value, number)
+            if value is not None and f.kind not in NOT_TEXT:
+                words.extend(tokens(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)))
+        markers = row.get(MISSING)
+        values[MISSING] = json.dumps(markers, ensure_ascii=False, separators=(",", ":")) if markers else None
+        # a column on PostgreSQL; on SQLite, written to the FTS5 table instead
+        values[FULL_TEXT] = " ".join(words)
+        return values
+
+    def from_columns(self, record, names: Iterable[str] | None = None, markers: bool = True) -> dict[str, Any]:
+        mapping = record._mapping if hasattr(record, "_mapping") else record
+        row: dict[str, Any] = {}
+        for name in (names if names is not None else self.kinds):
+            row[name] = _read_value(self.kinds[name], mapping[name])
+        if markers and mapping.get(MISSING):
+            row[MISSING] = json.loads(mapping[MISSING])
+        return row
+
+    def select_columns(self, names: Iterable[str] | None = None) -> list:
+        names = list(names if names is not None else self.kinds)
+        return [self.table.c[ROW]] + [self.table.c[n] for n in names] + [self.table.c[MISSING]]
+
+    # -- full text ----------------------------------------------------------------------
+    def matches(self, q: str):
+        """Rows whose text fields hold, for every word of ``q``, a word that
+        begins with it. Punctuation alone is no word, and finds nothing."""
+        words = tokens(q)
+        if not words or not self.text_fields:
+            return literal_column("1") == 0
+        if self.dialect == "postgresql":
+            query = " & ".join(f"{word}:*" for word in words)
+            return func.to_tsvector(literal_column("'simple'"), self.table.c[FULL_TEXT]).op("@@")(
+                func.to_tsquery(literal_column("'simple'"), bindparam("fts_query", query)))
+        expression = " ".join(f'"{word}"*' for word in words)
+        return self.table.c[ROW].in_(
+            select(literal_column("rowid")).select_from(text(f'"{self.fts_name}"'))
+            .where(literal_column(f'"{self.fts_name}"').op("MATCH")(bindparam("fts_query", expression))))
+
+
+def _store_value(f: FieldColumn, value: Any, number: int) -> Any:
+    if value is None:
+        return None
+    if f.kind == "integer":
+        if not isinstance(value, int) or isinstance(value, bool) or not INT64[0] <= value <= INT64[1]:
+            raise StoreError(f"row {number}, field {f.name}: {value!r} is beyond a 64-bit integer")
+        return value
+    if f.kind == "number":
+        number_value = float(value)
+        if number_value != number_value or number_value in (float("inf"), float("-inf")):
+            raise StoreError(f"row {number}, field {f.name}: {value!r} is not a finite number")
+        return number_value
+    if f.kind == "boolean":
+        return bool(value)
+    if f.kind == "date":
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
+    if f.kind == "json":
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and "\x00" in value:
+        raise StoreError(f"row {number}, field {f.name}: the text holds a NUL character")
+    return value if isinstance(value, str) else str(value)
+
+
+def _read_value(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "date":
+        return value.isoformat() if isinstance(value, dt.date) else value
+    if kind == "json":
+        return json.loads(value)
+    if kind == "boolean":
+        return bool(value)
+    if kind == "number":
+        return float(value)
+    return value
+
+
+# -- writing ------------------------------------------------------------------------------
+
+def create(connection: Connection, table: RowTable) -> None:
+    """Create the (empty) table; refuse when the name is taken."""
+    if inspect(connection).has_table(table.name):
+        raise StoreError(f"a table named {table.name} exists already; the row store will not reuse it")
+    table.table.create(connection)
+    if table.dialect == "sqlite" and table.text_fields:
+        connection.exec_driver_sql(
+            f'CREATE VIRTUAL TABLE "{table.fts_name}" USING fts5(words, content=\'\', '
+            f"tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')")
+
+
+def insert(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any]],
+           progress=None) -> int:
+    """Insert every row, in batches; returns how many. ``progress(n)`` is
+    called after each batch with the rows written so far."""
+    written = 0
+    if table.dialect == "postgresql":
+        return _copy(connection, table, rows, progress)
+    names = [ROW] + [f.name for f in table.fields] + [MISSING]
+    statement = table.table.insert()
+    fts = (f'INSERT INTO "{table.fts_name}"(rowid, words) VALUES (?, ?)' if table.text_fields else None)
+    raw = connection.connection.driver_connection
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        connection.execute(statement, [{n: values[n] for n in names} for values in batch])
+        if fts:
+            raw.executemany(fts, [(values[ROW], values[FULL_TEXT]) for values in batch])
+        batch.clear()
+
+    for number, row in enumerate(rows, start=1):
+        batch.append(table.to_columns(number, row))
+        written = number
+        if len(batch) >= BATCH:
+            flush()
+            if progress:
+                progress(written)
+    if batch:
+        flush()
+    if progress:
+        progress(written)
+    return written
+
+
+def _copy(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any]], progress) -> int:
+    names = [ROW] + [f.name for f in table.fields] + [MISSING, FULL_TEXT]
+    columns = ", ".join(f'"{name}"' for name in names)
+    cursor = connection.connection.driver_connection.cursor()
+    written = 0
+    with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for number, row in enumerate(rows, start=1):
+            values = table.to_columns(number, row)
+            copy.write_row([values[name] for name in names])
+            written = number
+            if progress and number % BATCH == 0:
+                progress(number)
+    if progress:
+        progress(written)
+    return written
+
+
+def build_indexes(connection: Connection, table: RowTable) -> None:
+    """An index per field and direction (nulls last), the full-text index, and
+    the planner's statistics: after the rows, which is much faster."""
+    quoted = f'"{table.name}"'
+    for f in table.fields:
+        column = f'"{f.name}"'
+        if table.dialect == "sqlite":
+            connection.exec_driver_sql(
+                f'CREATE INDEX "{table.name}_{f.position}a" ON {quoted} (({column} IS NULL), {column})')
+            if f.kind != "boolean":
+                connection.exec_driver_sql(
+                    f'CREATE INDEX "{table.name}_{f.position}d" ON {quoted} (({column} IS NULL), {column} DESC)')
+        else:
+            connection.exec_driver_sql(
+                f'CREATE INDEX "{table.name}_{f.position}a" ON {quoted} ({column} ASC NULLS LAST, "{ROW}")')
+            connection.exec_driver_sql(
+                f'CREATE INDEX "{table.name}_{f.position}d" ON {quoted} ({column} DESC NULLS LAST, "{ROW}")')
+    if table.dialect == "postgresql":
+        if table.text_fields:
+            connection.exec_driver_sql(
+                f'CREATE INDEX "{table.name}_fts" ON {quoted} '
+                f"USING gin (to_tsvector('simple', \"{FULL_TEXT}\"))")
+        connection.exec_driver_sql(f"ANALYZE {quoted}")
+    else:
+        connection.exec_driver_sql(f"ANALYZE {quoted}")
+
+
+def drop(connection: Connection, table_name: str) -> None:
+    if not TABLE_NAME.match(table_name):
+        raise StoreError(f"not a row table name: {table_name!r}")
+    connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table_name}_fts"')
+    connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table_name}"')
+
+
+# -- reading ------------------------------------------------------------------------------
+
+def read(session: Session, table: RowTable, batch: int = 2_000) -> Iterator[dict[str, Any]]:
+    """Every row in file order, with markers, fetched in batches."""
+    statement = (select(*table.select_columns()).order_by(table.table.c[ROW])
+                 .execution_options(yield_per=batch))
+    for record in session.execute(statement):
+        yield table.from_columns(record)
+
+
+def distinct_values(session: Session, table: RowTable, name: str) -> set[str]:
+    column = table.column(name)
+    return {str(_read_value(table.kinds[name], value))
+            for value in session.scalars(select(column).where(column.is_not(None)).distinct())}
