@@ -224,12 +224,14 @@ def create(connection: Connection, table: RowTable) -> None:
 
 
 def insert(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any]],
-           progress=None) -> int:
-    """Insert every row, in batches; returns how many. ``progress(n)`` is
-    called after each batch with the rows written so far."""
+           progress=None, start: int = 1) -> int:
+    """Insert every row, numbered from ``start``, in batches; returns how
+    many. ``progress(n)`` is called after each batch with the rows written so
+    far. ``rows`` must not read from the same connection (on PostgreSQL the
+    rows go in one COPY, which holds the connection until it ends)."""
     written = 0
     if table.dialect == "postgresql":
-        return _copy(connection, table, rows, progress)
+        return _copy(connection, table, rows, progress, start)
     names = [ROW] + [f.name for f in table.fields] + [MISSING]
     statement = table.table.insert()
     fts = (f'INSERT INTO "{table.fts_name}"(rowid, words) VALUES (?, ?)' if table.text_fields else None)
@@ -242,9 +244,8 @@ def insert(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any
             raw.executemany(fts, [(values[ROW], values[FULL_TEXT]) for values in batch])
         batch.clear()
 
-    for number, row in enumerate(rows, start=1):
-        batch.append(table.to_columns(number, row))
-        written = number
+    for written, row in enumerate(rows, start=1):
+        batch.append(table.to_columns(start + written - 1, row))
         if len(batch) >= BATCH:
             flush()
             if progress:
@@ -256,18 +257,18 @@ def insert(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any
     return written
 
 
-def _copy(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any]], progress) -> int:
+def _copy(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any]], progress,
+          start: int) -> int:
     names = [ROW] + [f.name for f in table.fields] + [MISSING, FULL_TEXT]
     columns = ", ".join(f'"{name}"' for name in names)
     cursor = connection.connection.driver_connection.cursor()
     written = 0
     with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-        for number, row in enumerate(rows, start=1):
-            values = table.to_columns(number, row)
+        for written, row in enumerate(rows, start=1):
+            values = table.to_columns(start + written - 1, row)
             copy.write_row([values[name] for name in names])
-            written = number
-            if progress and number % BATCH == 0:
-                progress(number)
+            if progress and written % BATCH == 0:
+                progress(written)
     if progress:
         progress(written)
     return written

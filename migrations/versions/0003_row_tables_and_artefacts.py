@@ -30,6 +30,7 @@ branch_labels = None
 depends_on = None
 
 BIG = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+BATCH = 5_000
 JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
@@ -96,9 +97,18 @@ def _move_rows_and_bytes(bind) -> None:
     for resource_id, version_id, schema in listed:
         table = rowstore.RowTable(rowstore.new_table_name(version_id), schema, bind.dialect.name)
         rowstore.create(bind, table)
-        stream = bind.execution_options(yield_per=2_000).execute(
-            sa.select(rows.c.data).where(rows.c.resource_id == resource_id).order_by(rows.c.row_number))
-        rowstore.insert(bind, table, (data if isinstance(data, dict) else json.loads(data) for (data,) in stream))
+        # a batch at a time, read before it is written: on PostgreSQL the
+        # rows go in by COPY, which holds the connection while it runs
+        after = 0
+        while True:
+            batch = bind.execute(sa.select(rows.c.row_number, rows.c.data)
+                                 .where(rows.c.resource_id == resource_id, rows.c.row_number > after)
+                                 .order_by(rows.c.row_number).limit(BATCH)).all()
+            if not batch:
+                break
+            rowstore.insert(bind, table, (data if isinstance(data, dict) else json.loads(data)
+                                          for _, data in batch), start=after + 1)
+            after = batch[-1][0]
         rowstore.build_indexes(bind, table)
         bind.execute(resources.update().where(resources.c.id == resource_id).values(table_name=table.name))
 
