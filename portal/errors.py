@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.i18n import negotiate
+from portal.storage import StoreUnavailable
 
 MACHINE_PREFIXES = ("/datasets/", "/api/", "/health", "/catalog.", "/feeds/", "/sitemap.xml", "/robots.txt")
 PROBLEM_MEDIATYPE = "application/problem+json"
@@ -19,6 +20,7 @@ TITLES = {
     404: _l("Page not found"),
     405: _l("That method is not allowed here"),
     500: _l("Something went wrong on our side"),
+    503: _l("This is not available at the moment"),
 }
 EXPLANATIONS = {
     400: _l("Check the address or the form and try again."),
@@ -26,7 +28,11 @@ EXPLANATIONS = {
             "If you followed a link, the page may have moved."),
     405: _l("This address does not accept that kind of request."),
     500: _l("The problem has been recorded. Please try again later."),
+    503: _l("A service the portal depends on cannot be reached. Please try again in a minute."),
 }
+# Headers an error carries that its answer must keep (a 416's Content-Range, ...).
+KEPT_HEADERS = ("Content-Range", "Retry-After", "Allow", "WWW-Authenticate")
+RETRY_AFTER = "30"
 
 
 def is_machine_request() -> bool:
@@ -43,6 +49,7 @@ def problem(status: int, title: str, detail: str, **extra) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(StoreUnavailable, handle_store_unavailable)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
@@ -54,6 +61,22 @@ def handle_http_error(error: HTTPException):
         response = _page(status)
     if status == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
+    for name, value in error.get_headers():
+        if name in KEPT_HEADERS:
+            response.headers[name] = value
+    return response
+
+
+def handle_store_unavailable(error: StoreUnavailable):
+    """The artefact store cannot be reached (or lost a file): a clear 503 and
+    a log line, never a half file with a 200."""
+    current_app.logger.error("Artefact store unavailable on %s: %s", request.path, error)
+    if is_machine_request():
+        response = problem(503, "Service Unavailable",
+                           "The file store cannot be reached at the moment; try again shortly.")
+    else:
+        response = _page(503)
+    response.headers["Retry-After"] = RETRY_AFTER
     return response
 
 

@@ -32,6 +32,8 @@ MISSING = "_missing"
 ROW = "_row"
 FULL_TEXT = "_full_text"
 BATCH = 5_000
+# Below this many rows a table is scanned faster than it is indexed.
+INDEXED_FROM = 2_000
 # Kinds of column a Table Schema type is kept in.
 INTEGER_TYPES = {"integer": "integer", "year": "integer"}
 KINDS = {"integer": "integer", "year": "integer", "number": "number", "boolean": "boolean",
@@ -274,9 +276,14 @@ def _copy(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any]
     return written
 
 
-def build_indexes(connection: Connection, table: RowTable) -> None:
+def build_indexes(connection: Connection, table: RowTable, row_count: int,
+                  indexed_from: int | None = None) -> bool:
     """An index per field and direction (nulls last), the full-text index, and
-    the planner's statistics: after the rows, which is much faster."""
+    the planner's statistics: after the rows, which is much faster. A table
+    of fewer than ``indexed_from`` rows is read whole faster than through an
+    index, and gets none. True when indexes were made."""
+    if row_count < (INDEXED_FROM if indexed_from is None else indexed_from):
+        return False
     quoted = f'"{table.name}"'
     for f in table.fields:
         column = f'"{f.name}"'
@@ -296,9 +303,8 @@ def build_indexes(connection: Connection, table: RowTable) -> None:
             connection.exec_driver_sql(
                 f'CREATE INDEX "{table.name}_fts" ON {quoted} '
                 f"USING gin (to_tsvector('simple', \"{FULL_TEXT}\"))")
-        connection.exec_driver_sql(f"ANALYZE {quoted}")
-    else:
-        connection.exec_driver_sql(f"ANALYZE {quoted}")
+    connection.exec_driver_sql(f"ANALYZE {quoted}")
+    return True
 
 
 def drop(connection: Connection, table_name: str) -> None:

@@ -7,11 +7,17 @@ schema per database it needs, so tests never see each other's data.
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import quote
 
+import boto3
 import pytest
 from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
@@ -74,9 +80,9 @@ def new_database(tmp_path_factory, postgres_server):
     return make
 
 
-def make_app(url: str, instance: Path):
+def make_app(url: str, instance: Path, **settings):
     return create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(instance),
-                       "SECRET_KEY": "test", "TESTING": True})
+                       "SECRET_KEY": "test", "TESTING": True, **settings})
 
 
 def migrated(url: str) -> str:
@@ -147,3 +153,45 @@ def live_server(published_app):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+# -- a real S3 API: moto's standalone server, in a process of its own ----------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def dummy_session() -> boto3.session.Session:
+    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                 region_name="us-east-1")
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory):
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("moto") / "server.log"
+    with open(log_path, "wb") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-p", str(port), "-H", "127.0.0.1"],
+            stdout=log_file, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
+                    break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto server did not start: {log_path.read_text()}") from None
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -89,8 +89,6 @@ def test_published_packages_validate_and_carry_their_rationale(demo_published, a
     for name in ("maturity-scores", "response-rates"):
         response = client.get(f"/datasets/{name}.zip")
         folder = tmp_path / name
-        import io
-        import zipfile
         zipfile.ZipFile(io.BytesIO(response.data)).extractall(folder)
         report = Package(str(folder / "datapackage.json")).validate()
         assert report.valid, report.flatten(["rowNumber", "fieldName", "message"])

@@ -6,58 +6,16 @@ import hashlib
 import logging
 import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 
 from portal.storage import ObjectMissing, StoreUnavailable
 from portal.storage.s3 import CHUNK_SIZE, S3Store, make_client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def dummy_session() -> boto3.session.Session:
-    return boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                 region_name="us-east-1")
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint(tmp_path_factory):
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("moto") / "server.log"
-    with open(log_path, "wb") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-p", str(port), "-H", "127.0.0.1"],
-            stdout=log_file, stderr=subprocess.STDOUT)
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start: {log_path.read_text()}") from None
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+from tests.conftest import dummy_session, free_port
 
 
 @pytest.fixture(scope="session")

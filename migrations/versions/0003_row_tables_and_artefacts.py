@@ -109,7 +109,7 @@ def _move_rows_and_bytes(bind) -> None:
             rowstore.insert(bind, table, (data if isinstance(data, dict) else json.loads(data)
                                           for _, data in batch), start=after + 1)
             after = batch[-1][0]
-        rowstore.build_indexes(bind, table)
+        rowstore.build_indexes(bind, table, after)
         bind.execute(resources.update().where(resources.c.id == resource_id).values(table_name=table.name))
 
     def csv_source(resource, folder: Path) -> Path:

@@ -15,7 +15,6 @@ Checks, in order, each reported with its file, row and field:
 """
 from __future__ import annotations
 
-import codecs
 import copy
 import datetime as dt
 import hashlib

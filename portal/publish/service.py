@@ -243,7 +243,7 @@ def _add_resource(session: Session, version: DatasetVersion, rc: ResourceContent
                             progress=(lambda n: progress(f"{label}: {n:,} rows")) if progress else None)
     if progress:
         progress(f"{label}: indexes")
-    rowstore.build_indexes(connection, table)
+    rowstore.build_indexes(connection, table, count)
     resource = Resource(
         version=version, name=rc.name, position=rc.position,
         title_en=d["title"], title_cy=_cy(d)["title"],

@@ -1,0 +1,204 @@
+"""The row store: a typed, indexed table per resource, full-text search that
+ignores case and Welsh diacritics on both databases, refusals that name what
+the store cannot hold, and downloads served from stored files."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+
+import pytest
+from sqlalchemy import inspect, text
+
+from portal import datastore, queries, rowstore
+from portal.datastore import RowQuery, Table
+from portal.publish.service import load_path
+from tests.helpers import snapshot
+from tests.synthetic import FIELDS, write_package
+
+SECRET = "test"
+
+
+@pytest.fixture
+def big(db, tmp_path):
+    """3,000 synthetic rows: enough for the table to be indexed."""
+    results = load_path(db, write_package(tmp_path / "big", "big-table", 3000))
+    assert [r.status for r in results] == ["published"], results[0].report.render()
+    return db, queries.latest_version(db, "big-table").resources[0]
+
+
+def test_each_resource_has_a_typed_table_with_an_index_per_field_and_direction(big):
+    db, resource = big
+    assert rowstore.TABLE_NAME.match(resource.table_name)
+    assert resource.table_name.startswith(f"rows_{resource.version_id}_")
+    columns = {c["name"]: c["type"] for c in inspect(db.connection()).get_columns(resource.table_name)}
+    assert list(columns)[:1] == ["_row"] and "_missing" in columns
+    kinds = {name: type(kind).__name__.upper() for name, kind in columns.items()}
+    assert "INT" in kinds["amount"] and kinds["day"] == "DATE" and kinds["flag"] in ("BOOLEAN", "BOOL")
+    assert kinds["share"] in ("DOUBLE", "DOUBLE_PRECISION", "FLOAT", "REAL")
+    indexes = set(db.scalars(text(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t" if db.bind.dialect.name == "sqlite"
+        else "SELECT indexname FROM pg_indexes WHERE tablename = :t AND schemaname = current_schema()"),
+        {"t": resource.table_name}))
+    for position, field in enumerate(FIELDS):
+        assert f"{resource.table_name}_{position}a" in indexes
+        if field["type"] != "boolean" or db.bind.dialect.name == "postgresql":
+            assert f"{resource.table_name}_{position}d" in indexes
+    assert resource.row_count == db.execute(text(f'SELECT count(*) FROM "{resource.table_name}"')).scalar()
+
+
+def plan(db, resource, query: RowQuery) -> str:
+    """The database's plan for one page of ``query``."""
+    table = Table(resource, db)
+    statement = (datastore.select(*table.rows.select_columns()).where(*datastore._conditions(table, query))
+                 .order_by(*datastore._order(table, query)).limit(100))
+    compiled = statement.compile(db.bind, compile_kwargs={"literal_binds": True})
+    if db.bind.dialect.name == "sqlite":
+        return "\n".join(str(row[-1]) for row in db.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    db.execute(text("SET LOCAL enable_seqscan = off"))
+    return "\n".join(row[0] for row in db.execute(text(f"EXPLAIN {compiled}")))
+
+
+@pytest.mark.parametrize("spec", ["amount", "-amount", "share", "-day", "place", "-code"])
+def test_sorting_on_any_field_either_way_reads_an_index(big, spec):
+    db, resource = big
+    table = Table(resource, db)
+    shown = plan(db, resource, RowQuery(sort=table.parse_sort(spec)))
+    assert "TEMP B-TREE" not in shown and "Sort" not in shown.replace("Incremental Sort", ""), shown
+    assert "INDEX" in shown.upper(), shown
+
+
+@pytest.mark.parametrize("key, value", [("code", "R0001234"), ("amount", "4321"),
+                                        ("day", "2018-02-01")])
+def test_selective_filters_read_an_index(big, key, value):
+    """(A filter that most rows pass may well be answered faster by reading
+    the table in order until a page is full: the planner decides, from the
+    statistics gathered at publication.)"""
+    db, resource = big
+    table = Table(resource, db)
+    shown = plan(db, resource, RowQuery(filters=[table.parse_filter(key, [value])]))
+    assert "INDEX" in shown.upper() and "SCAN " + resource.table_name not in shown, shown
+
+
+@pytest.mark.parametrize("q, expected", [("gwyr", "Gŵyr"), ("GŴYR", "Gŵyr"), ("mon", "Ynys Môn"),
+                                         ("ynys mo", "Ynys Môn"), ("sir gar", "Sir Gâr")])
+def test_full_text_ignores_case_and_diacritics(big, q, expected):
+    db, resource = big
+    page = datastore.run(db, resource, RowQuery(q=q, limit=1000), SECRET)
+    assert page.total > 0 and {row["place"] for row in page.rows} == {expected}
+
+
+def test_full_text_matches_words_from_their_start_in_every_text_field(big):
+    db, resource = big
+    every = list(datastore.iterate(db, resource, RowQuery()))
+    for q in ("tŷ", "wyn", "agor", "r00001"):
+        words = rowstore.tokens(q)
+        expected = [row for row in every if all(
+            any(token.startswith(word) for value in (row["code"], row["place"], row["note"], row["day"])
+                for token in rowstore.tokens(value)) for word in words)]
+        page = datastore.run(db, resource, RowQuery(q=q, limit=1000), SECRET)
+        assert page.total == len(expected) > 0
+        assert page.rows == [{k: v for k, v in row.items() if k != "_missing"} for row in expected][:1000]
+    assert datastore.run(db, resource, RowQuery(q="--"), SECRET).total == 0  # punctuation is no word
+
+
+def test_unfiltered_totals_come_from_the_stored_count(big):
+    db, resource = big
+    assert datastore.run(db, resource, RowQuery(limit=1), SECRET).total == 3000
+
+
+def test_a_filter_value_beyond_the_column_is_no_match_not_an_error(big):
+    db, resource = big
+    table = Table(resource, db)
+    query = RowQuery(filters=[table.parse_filter("amount", ["999999999999999999"])])
+    assert datastore.run(db, resource, query, SECRET).total == 0
+
+
+def test_a_taken_table_name_is_refused_and_nothing_is_published(db, tmp_path, monkeypatch):
+    folder = write_package(tmp_path / "p", "collides", 10)
+    db.execute(text('CREATE TABLE "rows_999_abcdef01" (x integer)'))
+    db.commit()
+    monkeypatch.setattr(rowstore, "new_table_name", lambda _id: "rows_999_abcdef01")
+    before = snapshot(db)
+    results = load_path(db, folder)
+    assert [r.status for r in results] == ["not-published"]
+    assert "a table named rows_999_abcdef01 exists already" in results[0].report.render()
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("value, message", [
+    ("123456789012345678901234", "is beyond a 64-bit integer"),
+])
+def test_values_the_store_cannot_hold_are_refused_by_name(db, tmp_path, value, message):
+    data = [["R1", "Powys", value, "1.5", "2018-01-01", "true", "x"]]
+    folder = write_package(tmp_path / "p", "too-big", 1, data=data)
+    before = snapshot(db)
+    results = load_path(db, folder)
+    assert results[0].status == "not-published"
+    assert f"row 1, field amount: {value} {message}" in results[0].report.render()
+    assert snapshot(db) == before
+
+
+# -- downloads from the store --------------------------------------------------------------
+
+URL = "/datasets/big-table/table"
+
+
+@pytest.fixture
+def served(app, big):
+    return app.test_client()
+
+
+def test_downloads_are_the_stored_files_with_their_sha256_as_etag(served, big):
+    db, resource = big
+    csv = served.get(f"{URL}.csv")
+    assert csv.status_code == 200 and hashlib.sha256(csv.data).hexdigest() == resource.sha256
+    assert csv.headers["ETag"] == f'"{resource.sha256}"'
+    assert csv.headers["Content-Length"] == str(resource.byte_size)
+    assert csv.headers["Accept-Ranges"] == "bytes"
+    rows = json.loads(served.get(f"{URL}.json").data)
+    assert len(rows) == 3000 and rows[0]["code"] == "R0000000"
+    assert rows == [{k: v for k, v in row.items() if k != "_missing"}
+                    for row in datastore.iterate(db, resource, RowQuery())]
+    assert served.get(f"{URL}.json").data == (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode()
+    welsh = served.get("/datasets/big-table/cy/table.csv").data.decode()
+    assert welsh.splitlines()[0] == "Maes code,Maes place,Maes amount,Maes share,Maes day,Maes flag,Maes note"
+
+
+def test_range_requests_resume_a_download(served, big):
+    whole = served.get(f"{URL}.csv").data
+    part = served.get(f"{URL}.csv", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.data == whole[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(whole)}"
+    tail = served.get(f"{URL}.csv", headers={"Range": "bytes=-50"})
+    assert tail.status_code == 206 and tail.data == whole[-50:]
+    outside = served.get(f"{URL}.csv", headers={"Range": f"bytes={len(whole) + 10}-"})
+    assert outside.status_code == 416
+    assert outside.headers["Content-Range"] == f"bytes */{len(whole)}"
+    pinned = served.get("/datasets/big-table/versions/1/table.json", headers={"Range": "bytes=0-0"})
+    assert pinned.status_code == 206 and pinned.data == b"["
+
+
+def test_a_stored_gzip_variant_for_clients_that_accept_it(served):
+    plain = served.get(f"{URL}.json")
+    packed = served.get(f"{URL}.json", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(packed.data) == plain.data
+    assert packed.headers["ETag"] == plain.headers["ETag"][:-1] + ':gzip"'
+    assert "Accept-Encoding" in packed.headers["Vary"]
+    # the same bytes every time: stored once, not compressed per request
+    assert served.get(f"{URL}.json", headers={"Accept-Encoding": "gzip"}).data == packed.data
+    ranged = served.get(f"{URL}.json", headers={"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
+    assert "Content-Encoding" not in ranged.headers and ranged.data == plain.data[:10]
+
+
+def test_a_file_missing_from_the_store_is_a_503_not_a_partial_200(served, big, caplog):
+    from portal.extensions import store
+    db, resource = big
+    artefact = queries.artefact(db, resource.version, "table.json")
+    store().delete(artefact.sha256)
+    response = served.get(f"{URL}.json")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert response.get_json()["status"] == 503
+    assert any("missing from the store" in record.getMessage() for record in caplog.records)
