@@ -1,6 +1,7 @@
 """``flask --app portal portal ...``: init-db, validate, load."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -63,7 +64,8 @@ def load(path: str, changelog_en: str | None, changelog_cy: str | None) -> None:
         raise click.UsageError("give the changelog in both languages: --changelog-en and --changelog-cy.")
     _require_schema()
     changelog = (changelog_en, changelog_cy) if changelog_en else None
-    results = service.load_path(session(), path, changelog=changelog)
+    with Progress() as progress:
+        results = service.load_path(session(), path, changelog=changelog, progress=progress)
     for result in results:
         if result.status == "published":
             click.echo(f"{result.name}: published version {result.version}")
@@ -128,6 +130,45 @@ def demo_data(output: str, seed: int) -> None:
     """Write synthetic (demonstration) responses and invitations for all 22 councils."""
     for path in demo.write(Path(output), seed):
         click.echo(f"wrote {path}")
+
+
+class Progress:
+    """A progress bar on standard error for a load's long steps: rows as they
+    are stored (of about how many the file holds), then each download file
+    as it is built. On a terminal the bar is redrawn in place; otherwise a
+    line is written at each tenth."""
+
+    WIDTH = 30
+
+    def __init__(self):
+        self.live = sys.stderr.isatty()
+        self.last = ("", -1)
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self.live and self.last[0]:
+            click.echo("", err=True)
+
+    def __call__(self, what: str, done: int | None, total: int | None) -> None:
+        if done is None or not total:
+            self._show(what, f"{what}…", key=-1)
+            return
+        fraction = min(done / total, 1.0)
+        filled = int(fraction * self.WIDTH)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self._show(what, f"{what} [{bar}] {fraction:4.0%} {done:,}/{total:,}",
+                   key=int(fraction * (100 if self.live else 10)))
+
+    def _show(self, what: str, text: str, key: int) -> None:
+        if (what, key) == self.last:
+            return
+        if self.live:
+            click.echo(f"\r\x1b[K{text}", nl=False, err=True)
+        else:
+            click.echo(text, err=True)
+        self.last = (what, key)
 
 
 def _require_schema() -> None:

@@ -16,7 +16,9 @@ never from anything a publisher wrote. Nothing here knows about Flask.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import math
 import re
 import secrets
 import unicodedata
@@ -63,8 +65,15 @@ def normalise(value: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+@functools.lru_cache(maxsize=65_536)
+def _cached_tokens(value: str) -> tuple[str, ...]:
+    return tuple(TOKEN.findall(normalise(value)))
+
+
 def tokens(value: str) -> list[str]:
-    return TOKEN.findall(normalise(value))
+    """The words of ``value`` as they are indexed and searched (values repeat
+    a great deal in a table, so each is worked out once)."""
+    return list(_cached_tokens(value)) if len(value) <= 200 else TOKEN.findall(normalise(value))
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,7 @@ class RowTable:
             columns.append(Column(FULL_TEXT, Text))
         self.table = Table(table_name, metadata, *columns)
         self.fts_name = f"{table_name}_fts"
+        self._stores = [_STORE[f.kind] for f in self.fields]
 
     def _type(self, kind: str):
         if kind == "integer":
@@ -131,19 +141,24 @@ class RowTable:
         return self.column(name).is_not(None)
 
     # -- values -------------------------------------------------------------------------
-    def to_columns(self, number: int, row: dict[str, Any]) -> dict[str, Any]:
-        values: dict[str, Any] = {ROW: number}
+    def to_columns(self, number: int, row: dict[str, Any]) -> tuple:
+        """The row as the table's columns, in order: ``_row``, the fields,
+        ``_missing``, then its full-text words (a column on PostgreSQL; on
+        SQLite they go to the FTS5 table instead)."""
+        values: list[Any] = [number]
         words: list[str] = []
-        for f in self.fields:
+        for f, store in zip(self.fields, self._stores):
             value = row.get(f.name)
-            values[f.name] = _store_value(f, value, number)
-            if value is not None and f.kind not in NOT_TEXT:
+            if value is None:
+                values.append(None)
+                continue
+            values.append(store(f, value, number))
+            if f.kind not in NOT_TEXT:
                 words.extend(tokens(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)))
         markers = row.get(MISSING)
-        values[MISSING] = json.dumps(markers, ensure_ascii=False, separators=(",", ":")) if markers else None
-        # a column on PostgreSQL; on SQLite, written to the FTS5 table instead
-        values[FULL_TEXT] = " ".join(words)
-        return values
+        values.append(json.dumps(markers, ensure_ascii=False, separators=(",", ":")) if markers else None)
+        values.append(" ".join(words))
+        return tuple(values)
 
     def from_columns(self, record, names: Iterable[str] | None = None, markers: bool = True) -> dict[str, Any]:
         mapping = record._mapping if hasattr(record, "_mapping") else record
@@ -175,27 +190,36 @@ class RowTable:
             .where(literal_column(f'"{self.fts_name}"').op("MATCH")(bindparam("fts_query", expression))))
 
 
-def _store_value(f: FieldColumn, value: Any, number: int) -> Any:
-    if value is None:
-        return None
-    if f.kind == "integer":
-        if not isinstance(value, int) or isinstance(value, bool) or not INT64[0] <= value <= INT64[1]:
-            raise StoreError(f"row {number}, field {f.name}: {value!r} is beyond a 64-bit integer")
-        return value
-    if f.kind == "number":
-        number_value = float(value)
-        if number_value != number_value or number_value in (float("inf"), float("-inf")):
-            raise StoreError(f"row {number}, field {f.name}: {value!r} is not a finite number")
-        return number_value
-    if f.kind == "boolean":
-        return bool(value)
-    if f.kind == "date":
-        return dt.date.fromisoformat(value) if isinstance(value, str) else value
-    if f.kind == "json":
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and "\x00" in value:
+def _store_integer(f: FieldColumn, value: Any, number: int) -> int:
+    if type(value) is not int or not INT64[0] <= value <= INT64[1]:
+        raise StoreError(f"row {number}, field {f.name}: {value!r} is beyond a 64-bit integer")
+    return value
+
+
+def _store_number(f: FieldColumn, value: Any, number: int) -> float:
+    number_value = float(value)
+    if not math.isfinite(number_value):
+        raise StoreError(f"row {number}, field {f.name}: {value!r} is not a finite number")
+    return number_value
+
+
+def _store_text(f: FieldColumn, value: Any, number: int) -> str:
+    text_value = value if isinstance(value, str) else str(value)
+    if "\x00" in text_value:
         raise StoreError(f"row {number}, field {f.name}: the text holds a NUL character")
-    return value if isinstance(value, str) else str(value)
+    return text_value
+
+
+# Values as the database driver takes them: dates as ISO text, which both
+# SQLite (as SQLAlchemy's Date keeps them) and PostgreSQL's COPY read.
+_STORE = {
+    "integer": _store_integer,
+    "number": _store_number,
+    "boolean": lambda f, value, number: bool(value),
+    "date": lambda f, value, number: value if isinstance(value, str) else value.isoformat(),
+    "json": lambda f, value, number: json.dumps(value, ensure_ascii=False),
+    "string": _store_text,
+}
 
 
 def _read_value(kind: str, value: Any) -> Any:
@@ -231,19 +255,20 @@ def insert(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any
     many. ``progress(n)`` is called after each batch with the rows written so
     far. ``rows`` must not read from the same connection (on PostgreSQL the
     rows go in one COPY, which holds the connection until it ends)."""
-    written = 0
     if table.dialect == "postgresql":
         return _copy(connection, table, rows, progress, start)
     names = [ROW] + [f.name for f in table.fields] + [MISSING]
-    statement = table.table.insert()
-    fts = (f'INSERT INTO "{table.fts_name}"(rowid, words) VALUES (?, ?)' if table.text_fields else None)
-    raw = connection.connection.driver_connection
-    batch: list[dict[str, Any]] = []
+    columns = ", ".join(f'"{name}"' for name in names)
+    statement = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
+    fts = f'INSERT INTO "{table.fts_name}"(rowid, words) VALUES (?, ?)' if table.text_fields else None
+    cursor = connection.connection.driver_connection.cursor()
+    batch: list[tuple] = []
+    written = 0
 
     def flush() -> None:
-        connection.execute(statement, [{n: values[n] for n in names} for values in batch])
+        cursor.executemany(statement, [values[:-1] for values in batch])
         if fts:
-            raw.executemany(fts, [(values[ROW], values[FULL_TEXT]) for values in batch])
+            cursor.executemany(fts, [(values[0], values[-1]) for values in batch])
         batch.clear()
 
     for written, row in enumerate(rows, start=1):
@@ -267,8 +292,7 @@ def _copy(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any]
     written = 0
     with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
         for written, row in enumerate(rows, start=1):
-            values = table.to_columns(start + written - 1, row)
-            copy.write_row([values[name] for name in names])
+            copy.write_row(table.to_columns(start + written - 1, row))
             if progress and written % BATCH == 0:
                 progress(written)
     if progress:

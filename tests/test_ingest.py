@@ -215,11 +215,11 @@ def test_a_failure_midway_leaves_the_published_versions(runner, demo_published, 
     original = service._add_resource
     calls = []
 
-    def fail_on_second_package(session, version, resource, progress):
+    def fail_on_second_package(session, version, *args):
         calls.append(version)
         if len(calls) > 1:
             raise RuntimeError("connection lost")
-        return original(session, version, resource, progress)
+        return original(session, version, *args)
 
     monkeypatch.setattr(service, "_add_resource", fail_on_second_package)
     before = snapshot(demo_published)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import graphlib
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,8 @@ from portal.storage import ArtefactStore, StoreUnavailable
 
 STORE = "artefact_store"  # the session's info key for the artefact store (see portal.db)
 
-Progress = Callable[[str], None]
+# progress(what, done, total): done and total count rows, or are None for a step
+Progress = Callable[[str, int | None, int | None], None]
 FIRST_CHANGELOG = ("First publication.", "Cyhoeddiad cyntaf.")
 UPDATE_CHANGELOG = ("New edition of the data.", "Argraffiad newydd o'r data.")
 
@@ -200,15 +202,16 @@ def _stage(session: Session, store: ArtefactStore, content: PackageContent, repo
     version = _new_version(dataset, number, content, now, en, cy)
     session.add(version)
     session.flush()
-    sources = {}
-    for rc in content.resources:
-        resource = _add_resource(session, version, rc, progress)
-        sources[resource.name] = rc.path
-    session.flush()
-    session.add_all(artefacts.build(
-        session, version, store, lambda resource, _folder: sources[resource.name],
-        progress=(lambda name: progress(f"{content.name}: {name}")) if progress else None))
-    session.flush()
+    sources = {rc.name: rc.path for rc in content.resources}
+    with tempfile.TemporaryDirectory(prefix="portal-publish-") as folder:
+        prepared = {rc.name: _add_resource(session, version, rc, Path(folder), progress)
+                    for rc in content.resources}
+        session.flush()
+        session.add_all(artefacts.build(
+            session, version, store, lambda resource, _folder: sources[resource.name],
+            progress=(lambda name: progress(f"{content.name}: {name}", None, None)) if progress else None,
+            work=Path(folder), prepared=prepared))
+        session.flush()
     return LoadResult(report.source, "published", report, content.name, number)
 
 
@@ -230,19 +233,24 @@ def _new_version(dataset: Dataset, number: int, content: PackageContent, now: dt
     )
 
 
-def _add_resource(session: Session, version: DatasetVersion, rc: ResourceContent,
-                  progress: Progress | None) -> Resource:
-    """The resource's rows streamed into a new table, indexed after the bulk
-    insert, then the resource and its fields."""
+def _add_resource(session: Session, version: DatasetVersion, rc: ResourceContent, folder: Path,
+                  progress: Progress | None) -> artefacts.RowFiles:
+    """The resource's rows streamed into a new table (and, on the way, into
+    its JSON and Welsh-heading CSV files), indexed after the bulk insert; then
+    the resource and its fields."""
     d = rc.descriptor
+    fields = d["schema"]["fields"]
+    files = artefacts.RowFiles(folder, rc.name, [f["name"] for f in fields], [_cy(f)["title"] for f in fields])
     connection = session.connection()
     table = rowstore.RowTable(rowstore.new_table_name(version.id), d["schema"], connection.dialect.name)
     rowstore.create(connection, table)
     label = f"{version.dataset.name}/{rc.name}"
-    count = rowstore.insert(connection, table, rc.rows(),
-                            progress=(lambda n: progress(f"{label}: {n:,} rows")) if progress else None)
+    estimate = max(rc.lines - 1, 0)
+    count = rowstore.insert(connection, table, files.tee(rc.rows()),
+                            progress=(lambda n: progress(f"{label}: rows", n, max(n, estimate)))
+                            if progress else None)
     if progress:
-        progress(f"{label}: indexes")
+        progress(f"{label}: indexes", None, None)
     rowstore.build_indexes(connection, table, count)
     resource = Resource(
         version=version, name=rc.name, position=rc.position,
@@ -259,4 +267,4 @@ def _add_resource(session: Session, version: DatasetVersion, rc: ResourceContent
                       description_en=f["description"], description_cy=_cy(f)["description"])
         for i, f in enumerate(d["schema"]["fields"])
     )
-    return resource
+    return files
