@@ -69,6 +69,15 @@ def _port(value: str | None) -> int:
     return port
 
 
+def _positive(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of 1 or more, not {value!r}.")
+    return int(value)
+
+
 def load_settings(overrides: dict | None = None) -> dict:
     """Return the portal's settings: environment first, then ``overrides``."""
     overrides = dict(overrides or {})
@@ -91,6 +100,8 @@ def load_settings(overrides: dict | None = None) -> dict:
         "ARTEFACT_S3_REGION": os.environ.get("ARTEFACT_S3_REGION") or None,
         # stream: the portal streams objects to clients; redirect: to a presigned URL
         "ARTEFACT_S3_SERVE": os.environ.get("ARTEFACT_S3_SERVE") or "stream",
+        # Datasets per page of /catalog.ttl|jsonld|rdf (one document up to this many)
+        "CATALOG_PAGE_SIZE": _positive("CATALOG_PAGE_SIZE", 1000),
         "PUBLISHER_EN": "Wales Audit Office",
         "PUBLISHER_CY": "Swyddfa Archwilio Cymru",
     }

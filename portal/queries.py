@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal import datastore, rowstore
-from portal.model import Artefact, Dataset, DatasetVersion, Resource
+from portal.model import Artefact, Dataset, DatasetVersion, Resource, as_utc
 
 
 # Version numbers are 32-bit in the database; names never hold NUL (PostgreSQL refuses it).
@@ -48,6 +48,42 @@ def latest_versions(session: Session) -> list[DatasetVersion]:
                  selectinload(DatasetVersion.artefacts))
         .order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc())
     ))
+
+
+def count_datasets(session: Session) -> int:
+    return session.scalar(select(func.count(Dataset.id)))
+
+
+def latest_versions_page(session: Session, offset: int, limit: int) -> list[DatasetVersion]:
+    """One page of the latest versions, in :func:`latest_versions`' order."""
+    newest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
+              .group_by(DatasetVersion.dataset_id).subquery())
+    return list(session.scalars(
+        select(DatasetVersion)
+        .join(newest, (DatasetVersion.dataset_id == newest.c.dataset_id)
+              & (DatasetVersion.number == newest.c.number))
+        .options(selectinload(DatasetVersion.resources), selectinload(DatasetVersion.dataset),
+                 selectinload(DatasetVersion.artefacts))
+        .order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc())
+        .offset(offset).limit(limit)
+    ))
+
+
+def first_publications(session: Session, dataset_ids: list[int]) -> dict[int, object]:
+    """When each dataset's first version was published."""
+    rows = session.execute(select(DatasetVersion.dataset_id, func.min(DatasetVersion.published_at))
+                           .where(DatasetVersion.dataset_id.in_(dataset_ids))
+                           .group_by(DatasetVersion.dataset_id))
+    return {dataset_id: as_utc(moment) for dataset_id, moment in rows}
+
+
+def publication_state(session: Session) -> tuple[int, int, object, object]:
+    """What identifies the published catalogue as it stands: the number of
+    versions, the newest version's id, and the first and last publications."""
+    count, newest, first, last = session.execute(select(
+        func.count(DatasetVersion.id), func.max(DatasetVersion.id),
+        func.min(DatasetVersion.published_at), func.max(DatasetVersion.published_at))).one()
+    return count, newest or 0, as_utc(first) if first else None, as_utc(last) if last else None
 
 
 def version_history(session: Session, name: str) -> list[DatasetVersion]:

@@ -207,3 +207,62 @@ def test_machine_errors_are_problem_json(client):
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["status"] == 404
+
+
+# -- a catalogue in pages -------------------------------------------------------------------
+
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+
+
+@pytest.fixture(scope="module")
+def paged_app(published_app):
+    """The published portal, three datasets to a page of the catalogue."""
+    from tests.conftest import make_app
+    return make_app(published_app.config["DATABASE_URL"], Path(published_app.config["INSTANCE_PATH"]),
+                    CATALOG_PAGE_SIZE=3)
+
+
+def test_a_large_catalogue_comes_in_pages_linked_with_hydra(paged_app, published):
+    client = paged_app.test_client()
+    seen, pages = set(), []
+    url = "/catalog.ttl"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        page = Graph().parse(data=response.data, format="turtle")
+        pages.append(page)
+        datasets = {str(page.value(d, DCTERMS.identifier)) for d in page.objects(CATALOG, DCAT.dataset)}
+        assert 1 <= len(datasets) <= 3 and not datasets & seen
+        seen |= datasets
+        node = next(page.subjects(RDF.type, HYDRA.PagedCollection))
+        assert page.value(node, HYDRA.totalItems).toPython() == 8
+        assert page.value(node, HYDRA.itemsPerPage).toPython() == 3
+        assert str(page.value(node, HYDRA.firstPage)) == "http://localhost/catalog.ttl?page=1"
+        assert str(page.value(node, HYDRA.lastPage)) == "http://localhost/catalog.ttl?page=3"
+        following = page.value(node, HYDRA.nextPage)
+        url = str(following).removeprefix("http://localhost") if following else None
+    assert seen == set(published) and len(pages) == 3
+    # every page says when the whole catalogue was issued and modified
+    newest = max(version.published_utc for version, _first in published.values())
+    assert {page.value(CATALOG, DCTERMS.modified).toPython() for page in pages} == {newest.replace(microsecond=0)}
+    assert violations(pages[1], "shapes.ttl") == []
+
+
+def test_catalogue_pages_are_made_once_and_kept_for_every_worker(paged_app):
+    from portal.model import CatalogDocument
+    client = paged_app.test_client()
+    first = client.get("/catalog.jsonld?page=2")
+    with paged_app.app_context():
+        kept = session().query(CatalogDocument).count()
+    again = client.get("/catalog.jsonld?page=2")
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    with paged_app.app_context():
+        assert session().query(CatalogDocument).count() == kept
+
+
+@pytest.mark.parametrize("query, status", [("page=0", 400), ("page=x", 400), ("page=1&page=2", 400),
+                                           ("page=4", 404), ("page=99999999999", 400)])
+def test_bad_catalogue_pages(paged_app, query, status):
+    response = paged_app.test_client().get(f"/catalog.rdf?{query}")
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"

@@ -29,6 +29,7 @@ VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 # DCAT 3 terms missing from rdflib's closed DCAT namespace.
 DCAT_VERSION = URIRef(f"{DCAT}version")
 GSP = Namespace("http://www.opengis.net/ont/geosparql#")
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 EU = "http://publications.europa.eu/resource/authority/"
 IANA = "http://www.iana.org/assignments/media-types/"
 
@@ -126,7 +127,26 @@ class CatalogUrls:
     landing_page: Callable[[DatasetVersion, str], str]
 
 
-def catalog_graph(entries: Sequence[CatalogEntry], urls: CatalogUrls) -> Graph:
+@dataclass(frozen=True)
+class Paging:
+    """One page of a catalogue too large for one document, described with
+    Hydra as ckanext-dcat pages its catalogue (and its harvesters follow):
+    ``url(n)`` is page n's address."""
+
+    page: int
+    per_page: int
+    total: int
+    url: Callable[[int], str]
+
+    @property
+    def last(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def catalog_graph(entries: Sequence[CatalogEntry], urls: CatalogUrls,
+                  span: tuple[datetime, datetime] | None = None, paging: Paging | None = None) -> Graph:
+    """The catalogue (or, with ``paging``, one page of it); ``span`` is when
+    the whole catalogue was first and last published to."""
     graph = _graph()
     catalog = _minted(urls, "catalog")
     publisher = _publisher(graph, urls)
@@ -140,13 +160,31 @@ def catalog_graph(entries: Sequence[CatalogEntry], urls: CatalogUrls) -> Graph:
     graph.add((catalog, DCTERMS.spatial, _wales(graph)))
     graph.add((catalog, DCAT.themeTaxonomy, _theme_scheme(graph)))
     _languages(graph, catalog)
-    if entries:
-        graph.add((catalog, DCTERMS.issued, _moment(min(e.first_published for e in entries))))
-        graph.add((catalog, DCTERMS.modified, _moment(max(e.version.published_utc for e in entries))))
+    if span is None and entries:
+        span = (min(e.first_published for e in entries), max(e.version.published_utc for e in entries))
+    if span is not None:
+        graph.add((catalog, DCTERMS.issued, _moment(span[0])))
+        graph.add((catalog, DCTERMS.modified, _moment(span[1])))
+    if paging is not None and paging.total > paging.per_page:
+        _hydra(graph, paging)
     for entry in entries:
         dataset = _dataset(graph, entry, urls, publisher, contact)
         graph.add((catalog, DCAT.dataset, dataset))
     return graph
+
+
+def _hydra(graph: Graph, paging: Paging) -> None:
+    node = URIRef(paging.url(paging.page))
+    graph.bind("hydra", HYDRA)
+    graph.add((node, RDF.type, HYDRA.PagedCollection))
+    graph.add((node, HYDRA.totalItems, Literal(paging.total, datatype=XSD.integer)))
+    graph.add((node, HYDRA.itemsPerPage, Literal(paging.per_page, datatype=XSD.integer)))
+    graph.add((node, HYDRA.firstPage, Literal(paging.url(1))))
+    graph.add((node, HYDRA.lastPage, Literal(paging.url(paging.last))))
+    if paging.page < paging.last:
+        graph.add((node, HYDRA.nextPage, Literal(paging.url(paging.page + 1))))
+    if paging.page > 1:
+        graph.add((node, HYDRA.previousPage, Literal(paging.url(paging.page - 1))))
 
 
 def serialize(graph: Graph, syntax: str) -> bytes:

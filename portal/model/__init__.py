@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -226,6 +227,18 @@ class DatasetFacet(Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
     facet: Mapped[str] = mapped_column(String(30), index=True)
     value: Mapped[str] = mapped_column(String(100))
+
+
+class CatalogDocument(Base):
+    """A serialised page of the DCAT catalogue, made once for the catalogue as
+    it stands (``state``) and the site address, kept for every worker; pages
+    of an earlier state are removed when a page of a new one is kept."""
+
+    __tablename__ = "catalog_documents"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), index=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 IMMUTABLE = (DatasetVersion, Resource, ResourceField, Artefact)

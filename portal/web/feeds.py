@@ -2,13 +2,17 @@
 Atom feeds of new and changed datasets, sitemap.xml and robots.txt."""
 from __future__ import annotations
 
+import hashlib
+
 from flask import Blueprint, Response, abort, current_app, request, url_for
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
 from portal import queries
 from portal.errors import problem
 from portal.extensions import session
 from portal.feeds import atom, dcat, files, sitemap as sitemap_xml
-from portal.model import DatasetVersion
+from portal.model import CatalogDocument, DatasetVersion
 from portal.web.downloads import pinned_archive_url, resource_url
 from portal.web.sitemap import sitemap_pages
 
@@ -37,17 +41,64 @@ def _send(body: bytes | str, mediatype: str) -> Response:
 
 @bp.get("/catalog.<any(ttl, jsonld, rdf):syntax>")
 def catalog(syntax: str):
+    """The DCAT catalogue; past ``CATALOG_PAGE_SIZE`` datasets, in pages
+    (``?page=n``) linked with Hydra. Each page is made once for the catalogue
+    as it stands and kept in the database for every worker."""
     db = session()
-    entries = []
-    for version in queries.latest_versions(db):
-        first = queries.version_history(db, version.dataset.name)[-1]
-        entries.append(dcat.CatalogEntry(version, first.published_utc,
-                                         files.download_files(db, version, DOWNLOAD_URLS)))
+    per_page = current_app.config["CATALOG_PAGE_SIZE"]
+    total = queries.count_datasets(db)
+    page = _page_number(max(1, -(-total // per_page)))
+    state = queries.publication_state(db)
+    document = url_for("feeds.catalog", syntax="ttl", _external=True)
+    key_state = hashlib.sha256(repr((state, per_page)).encode()).hexdigest()
+    key = hashlib.sha256(f"{key_state}|{syntax}|{page}|{document}".encode()).hexdigest()
+    body = db.get(CatalogDocument, key)
+    if body is None:
+        body = _catalog_page(db, syntax, page, per_page, total, state)
+        _keep(db, CatalogDocument(key=key, state=key_state, body=body))
+    else:
+        body = body.body
+    response = _send(body, dcat.SYNTAXES[syntax].mediatype)
+    if state[3] is not None:
+        response.last_modified = state[3]
+    return response
+
+
+def _page_number(last: int) -> int:
+    values = request.args.getlist("page")
+    if not values:
+        return 1
+    if len(values) > 1 or not values[0].isdigit() or not 1 <= int(values[0]) <= 1_000_000:
+        abort(problem(400, "Bad Request", "The query parameter 'page' must be given once, as a whole "
+                      "number from 1.", **{"invalid-params": [{"name": "page", "reason": "must be 1 or more"}]}))
+    if int(values[0]) > last:
+        abort(problem(404, "Not Found", f"The catalogue has {last} page(s)."))
+    return int(values[0])
+
+
+def _catalog_page(db, syntax: str, page: int, per_page: int, total: int, state) -> bytes:
+    versions = queries.latest_versions_page(db, (page - 1) * per_page, per_page)
+    first = queries.first_publications(db, [version.dataset_id for version in versions])
+    entries = [dcat.CatalogEntry(version, first[version.dataset_id],
+                                 files.download_files(db, version, DOWNLOAD_URLS)) for version in versions]
     urls = dcat.CatalogUrls(document=url_for("feeds.catalog", syntax="ttl", _external=True),
                             homepage=url_for("pages.home", lang="en", _external=True),
                             landing_page=_landing_page)
-    graph = dcat.catalog_graph(entries, urls)
-    return _send(dcat.serialize(graph, syntax), dcat.SYNTAXES[syntax].mediatype)
+    paging = dcat.Paging(page, per_page, total,
+                         lambda n: url_for("feeds.catalog", syntax=syntax, page=n, _external=True))
+    span = (state[2], state[3]) if state[2] is not None else None
+    return dcat.serialize(dcat.catalog_graph(entries, urls, span, paging), syntax)
+
+
+def _keep(db, document: CatalogDocument) -> None:
+    """Keep a page (another worker may have kept the same one first), and drop
+    pages of earlier states of the catalogue."""
+    try:
+        db.execute(delete(CatalogDocument).where(CatalogDocument.state != document.state))
+        db.add(document)
+        db.commit()
+    except IntegrityError:
+        db.rollback()
 
 
 def _language() -> str:
