@@ -81,7 +81,7 @@ def _positive(name: str, default: int) -> int:
 def load_settings(overrides: dict | None = None) -> dict:
     """Return the portal's settings: environment first, then ``overrides``."""
     overrides = dict(overrides or {})
-    instance_path = Path(overrides.get("INSTANCE_PATH", INSTANCE_PATH))
+    instance_path = Path(overrides.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or INSTANCE_PATH)
     env = overrides.get("PORTAL_ENV", os.environ.get("PORTAL_ENV", "development"))
     settings = {
         "PORTAL_ENV": env,

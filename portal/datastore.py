@@ -269,8 +269,12 @@ def iterate(session: Session, resource: Resource, query: RowQuery,
     table = Table(resource, session)
     statement = (select(*table.rows.select_columns()).where(*_conditions(table, query))
                  .order_by(*_order(table, query)).execution_options(yield_per=batch))
-    for record in session.execute(statement):
-        yield table.rows.from_columns(record)
+    result = session.execute(statement)
+    try:
+        for record in result:
+            yield table.rows.from_columns(record)
+    finally:
+        result.close()  # at once, also when a client hangs up mid-way
 
 def _project(data: dict[str, Any], names: list[str], markers: bool = False) -> dict[str, Any]:
     row = {name: data.get(name) for name in names}
@@ -307,9 +311,14 @@ def csv_stream(rows: Iterable[dict[str, Any]], names: list[str],
 
     writer.writerow(header or names)
     yield flush()
-    for data in rows:
-        writer.writerow([csv_value(data, name) for name in names])
-        yield flush()
+    try:
+        for data in rows:
+            writer.writerow([csv_value(data, name) for name in names])
+            yield flush()
+    finally:
+        close = getattr(rows, "close", None)
+        if close is not None:
+            close()
 
 # -- keyset pagination --------------------------------------------------------------
 

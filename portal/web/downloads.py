@@ -82,9 +82,12 @@ def _filtered(version: DatasetVersion, resource: Resource, fmt: str) -> Response
 
 def _json_array(rows, names):
     yield "["
-    for index, row in enumerate(rows):
-        yield ("," if index else "") + "\n" + json.dumps({name: row.get(name) for name in names},
-                                                        ensure_ascii=False)
+    try:
+        for index, row in enumerate(rows):
+            yield ("," if index else "") + "\n" + json.dumps({name: row.get(name) for name in names},
+                                                            ensure_ascii=False)
+    finally:
+        rows.close()  # the query's cursor, at once, also when a client hangs up
     yield "\n]\n"
 
 

@@ -78,6 +78,10 @@ def last_publication():
 
 
 def cache_headers(response: Response) -> Response:
+    if response.is_streamed and "db_session" in g:
+        # the server closes a response when it is sent or its client hangs
+        # up: give the connection back then, whatever else holds the stream
+        response.call_on_close(g.db_session.close)
     machine = bool(MACHINE.match(request.path))
     if machine:
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
