@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import graphlib
+import logging
 import json
 import tempfile
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal import datastore, rowstore, search
@@ -27,6 +29,7 @@ from portal.publish import artefacts
 from portal.queries import latest_version
 from portal.storage import ArtefactStore, StoreUnavailable
 
+log = logging.getLogger("portal.publish")
 STORE = "artefact_store"  # the session's info key for the artefact store (see portal.db)
 
 # progress(what, done, total): done and total count rows, or are None for a step
@@ -159,8 +162,9 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
                            content.name if content else None) for content, report in packages]
     now = now or dt.datetime.now(dt.timezone.utc)
     store = artefact_store(session)
+    created: list[str] = []
     try:
-        results = [_stage(session, store, content, report, changelog, now, progress)
+        results = [_stage(session, store, content, report, changelog, now, progress, created)
                    for content, report in packages]
         if any(result.status == "published" for result in results):
             search.reindex(session)
@@ -174,6 +178,10 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
     except BaseException:
         session.rollback()
         raise
+    try:
+        rowstore.vacuum(session.get_bind(), created)
+    except SQLAlchemyError as exc:  # only an optimisation: autovacuum will do it later
+        log.warning("VACUUM of the new row tables failed: %s", exc)
     return results
 
 
@@ -185,7 +193,8 @@ def artefact_store(session: Session) -> ArtefactStore:
 
 
 def _stage(session: Session, store: ArtefactStore, content: PackageContent, report: ValidationReport,
-           changelog: tuple[str, str] | None, now: dt.datetime, progress: Progress | None) -> LoadResult:
+           changelog: tuple[str, str] | None, now: dt.datetime, progress: Progress | None,
+           created: list[str]) -> LoadResult:
     """Add a new version of ``content`` to the session, unless it is unchanged:
     its rows in tables of their own, its downloads in the store."""
     latest = latest_version(session, content.name)
@@ -204,7 +213,7 @@ def _stage(session: Session, store: ArtefactStore, content: PackageContent, repo
     session.flush()
     sources = {rc.name: rc.path for rc in content.resources}
     with tempfile.TemporaryDirectory(prefix="portal-publish-") as folder:
-        prepared = {rc.name: _add_resource(session, version, rc, Path(folder), progress)
+        prepared = {rc.name: _add_resource(session, version, rc, Path(folder), progress, created)
                     for rc in content.resources}
         session.flush()
         session.add_all(artefacts.build(
@@ -234,7 +243,7 @@ def _new_version(dataset: Dataset, number: int, content: PackageContent, now: dt
 
 
 def _add_resource(session: Session, version: DatasetVersion, rc: ResourceContent, folder: Path,
-                  progress: Progress | None) -> artefacts.RowFiles:
+                  progress: Progress | None, created: list[str]) -> artefacts.RowFiles:
     """The resource's rows streamed into a new table (and, on the way, into
     its JSON and Welsh-heading CSV files), indexed after the bulk insert; then
     the resource and its fields."""
@@ -244,6 +253,7 @@ def _add_resource(session: Session, version: DatasetVersion, rc: ResourceContent
     connection = session.connection()
     table = rowstore.RowTable(rowstore.new_table_name(version.id), d["schema"], connection.dialect.name)
     rowstore.create(connection, table)
+    created.append(table.name)
     label = f"{version.dataset.name}/{rc.name}"
     estimate = max(rc.lines - 1, 0)
     count = rowstore.insert(connection, table, files.tee(rc.rows()),
