@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 CATALOGUES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: help install translations db run test bench extract-messages clean
+.PHONY: help install install-bench translations db run test bench bench-quick extract-messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -26,6 +26,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $@
 
 install: $(STAMP) ## Create .venv and install the pinned dependencies
+
+# The benchmark's own pins (Datasette), in the same .venv, constrained by the
+# portal's pins; `pip check` fails the build on any conflict.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BIN)/python -m pip check --disable-pip-version-check
+	touch $@
+
+install-bench: $(BENCH_STAMP) ## Install the benchmark's pinned dependencies (Datasette) too
 
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel compile --statistics -i $< -o $@ -l $*
@@ -40,7 +51,7 @@ db: install translations ## Create or upgrade the database, load datasets/, and 
 	$(FLASK) portal ingest-responses $(DEMO)/responses.csv $(DEMO)/invitations.csv --demo --if-unpublished
 
 run: db ## Set up, then serve the portal with gunicorn on HOST:PORT
-	exec $(BIN)/gunicorn --bind "$(HOST):$(PORT)" --workers $(WORKERS) --access-logfile - "portal:create_app()"
+	HOST="$(HOST)" PORT="$(PORT)" WORKERS="$(WORKERS)" exec $(BIN)/gunicorn -c gunicorn.conf.py "portal:create_app()"
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own
 # browser here); installed only when missing, so later runs print nothing.
@@ -54,11 +65,25 @@ $(CHROMIUM):
 	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
 	  || { echo "make: could not install chromium with apt-get (are you root?); the browser tests need $@" >&2; exit 1; }
 
-test: install translations $(CHROMIUM) ## Set up, then run the whole test suite
+# The benchmark's load generator, Debian's wrk, installed the same way.
+WRK := /usr/bin/wrk
+
+$(WRK):
+	@command -v apt-get >/dev/null 2>&1 || { echo "make: $@ is missing and apt-get is unavailable: install Debian's 'wrk' package by hand (the benchmark needs it)" >&2; exit 1; }
+	@echo "Installing Debian's wrk for the benchmark"
+	@export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk; } \
+	  || { echo "make: could not install wrk with apt-get (are you root?); the benchmark needs $@" >&2; exit 1; }
+
+test: install translations $(BENCH_STAMP) $(CHROMIUM) $(WRK) ## Set up, then run the whole test suite
 	$(BIN)/python -m pytest
 
-bench: install translations ## Print speed and memory figures of the main surfaces
-	$(BIN)/python benchmarks/run.py
+bench: install translations $(BENCH_STAMP) $(WRK) ## Benchmark the served portal against Datasette (ARGS=--quick for a tiny run)
+	$(BIN)/python benchmarks/bench.py $(ARGS)
+
+bench-quick: ## The benchmark on tiny data, every scenario, in under a minute
+	$(MAKE) bench ARGS="--quick $(ARGS)"
 
 extract-messages: install ## Extract interface strings and update the catalogues
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot \

@@ -1,0 +1,69 @@
+"""Gunicorn settings for the portal (`make run`; the benchmark serves with the same file).
+
+    gunicorn -c gunicorn.conf.py "portal:create_app()"
+
+HOST, PORT, WORKERS, THREADS, TIMEOUT and MAX_REQUESTS can be changed from the
+environment. In production, put a buffering reverse proxy (nginx or similar) in
+front: it absorbs slow clients, keeps connections alive to browsers and
+serves TLS, so that gunicorn's threads are busy only while the portal itself
+is working.
+"""
+from __future__ import annotations
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+# Where to listen: loopback by default, as `make run` always did.
+bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{_int('PORT', 5000)}"
+
+# Processes: the default of 2 matches a small machine; raise WORKERS to about
+# (2 x cores) on a larger one. Each worker holds its own database pool.
+workers = _int("WORKERS", 2)
+
+# Threads in each worker. With the sync worker one slow client, or one long
+# download of a large CSV, holds a whole process; with gthread it holds one
+# thread, and the other threads keep answering. The portal's request handling
+# is I/O-bound (database, streaming files), so threads overlap well despite
+# the GIL.
+worker_class = "gthread"
+threads = _int("THREADS", 8)
+
+# A worker that has not answered its arbiter for this long is killed and
+# replaced. Downloads stream in chunks and keep the worker alive, so a long
+# download does not trip it; a request stuck this long is a fault.
+timeout = _int("TIMEOUT", 60)
+# On reload or shutdown, give requests in flight (a download half sent) this
+# long to finish before they are cut.
+graceful_timeout = 30
+# Keep idle client connections open a little for the next request (API clients
+# and the benchmark reuse connections); short, so that idle clients do not
+# hold threads for long. Behind nginx this is nginx's connection to us.
+keepalive = 5
+
+# Recycle each worker after this many requests (with jitter so the workers do
+# not all restart at once), bounding any slow growth in memory. High enough
+# that a busy portal restarts a worker every few minutes, not every few
+# seconds (each restart reloads the application). MAX_REQUESTS=0 turns it off.
+max_requests = _int("MAX_REQUESTS", 50_000)
+max_requests_jitter = max_requests // 10
+
+# Refuse oversized request lines and headers early: the portal's longest
+# legitimate URLs (filtered downloads, CKAN filters) are far below these.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+# Access log to stdout, error log to stderr, as a service manager expects.
+accesslog = "-"
+errorlog = "-"
+
+# The workers' heartbeat files: in memory where /dev/shm exists, because a
+# slow or full disk (or a container's overlay file system) would stall the
+# heartbeat and make the arbiter kill healthy workers.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
