@@ -31,6 +31,15 @@ g. publishing the big package: wall time and peak memory of the CLI.
 Prints a table (scenario, portal, Datasette, ratio, target, met?) and writes
 the same as JSON to --output. In the table, "ratio" is how many times faster
 the portal is than Datasette (above 1: faster), whatever the unit.
+
+Datasette (pinned in requirements-bench.txt) serves a SQLite file with the
+same rows, column types, an index on every column and FTS5 on the free text,
+in immutable mode. Datasette 0.65's table JSON carries the number of matching
+rows (`filtered_table_rows_count`) unless `_nocount=1` is given; the benchmark
+keeps that count, since the portal always gives `total`, and turns facets off
+(`_nofacet=1`, `suggest_facets off`). Datasette's figures do not depend on the
+portal's database, so they are measured once per run; its full CSV exports
+(`_stream=on`) once each, as they are slow at full size.
 """
 from __future__ import annotations
 
@@ -301,30 +310,41 @@ def gunicorn_log_summary(log: Path) -> dict[str, Any]:
             "tail": [line for line in text.splitlines() if "[ERROR]" in line or "Error" in line][-10:]}
 
 
-def percentile(values: list[float], p: float) -> float:
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
     ordered = sorted(values)
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def latency(port: int, path: str, requests: int, budget: float = math.inf, warmup: int = 2) -> dict[str, Any]:
-    """Sequential requests on one connection: p50/p95/p99 in ms. Stops early
-    (after at least 3 measured requests) once ``budget`` seconds have passed,
-    so that a very slow page cannot hold up the whole benchmark."""
+    """Sequential requests on one connection: p50/p95/p99 in ms.
+
+    Once ``budget`` seconds have passed it stops early, after at least three
+    measured requests (or one, past three times the budget), so that a very
+    slow page cannot hold up the whole benchmark; a request slower than the
+    whole budget counts as measured even while warming up."""
     client, timings, statuses = Client(port), [], Counter()
     began = time.monotonic()
     try:
         for number in range(warmup + requests):
             started = time.perf_counter()
-            status, _ = client.get(path)
-            elapsed = (time.perf_counter() - started) * 1000
+            try:
+                status, _ = client.get(path)
+            except (OSError, http.client.HTTPException) as exc:
+                statuses[exc.__class__.__name__] += 1
+                client.close()
+                continue
+            elapsed = time.perf_counter() - started
             statuses[status] += 1
-            if number >= warmup:
-                timings.append(elapsed)
-            if len(timings) >= 3 and time.monotonic() - began > budget:
+            if number >= warmup or elapsed > budget:
+                timings.append(elapsed * 1000)
+            spent = time.monotonic() - began
+            if timings and spent > budget and (len(timings) >= 3 or spent > 3 * budget):
                 break
     finally:
         client.close()
-    errors = sum(n for status, n in statuses.items() if not 200 <= status < 300)
+    errors = sum(n for status, n in statuses.items() if not (isinstance(status, int) and 200 <= status < 300))
     return {"path": path, "requests": len(timings), "p50_ms": percentile(timings, 50),
             "p95_ms": percentile(timings, 95), "p99_ms": percentile(timings, 99),
             "errors": errors, "statuses": {str(k): v for k, v in statuses.items()}}
@@ -553,6 +573,14 @@ def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def divide(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else a / b
+
+
+def below(value: float | None, limit: float, inclusive: bool = False) -> bool:
+    return value is not None and (value <= limit if inclusive else value < limit)
+
+
 def faster(portal_value: float | None, other: float | None, higher_is_better: bool) -> float | None:
     if portal_value is None or other is None or portal_value <= 0 or other <= 0:
         return None
@@ -618,7 +646,8 @@ class Bench:
         loaded, seconds, batches = 0, 0.0, []
         for batch in self.batches:
             count = sum(1 for _ in batch.iterdir())
-            if batches and seconds + seconds / loaded * count > args.catalogue_budget:
+            # The next batch takes at least as long as the last (the search index grows).
+            if batches and seconds + batches[-1]["seconds"] / batches[-1]["packages"] * count > args.catalogue_budget:
                 break
             result = portal.flask("load", str(batch), measure=True)
             seconds += result["seconds"]
@@ -626,14 +655,20 @@ class Bench:
             batches.append({"packages": count, "seconds": result["seconds"], "peak_mb": result["peak_mb"]})
             say(f"[{kind}] catalogue: {loaded:,} of {args.datasets:,} packages loaded in {seconds:.1f} s")
         per = seconds / loaded if loaded else float("nan")
+        # Projection for all: the rest at the pace of the last batch (a lower bound when it slows down).
+        last = batches[-1]["seconds"] / batches[-1]["packages"]
+        projected = seconds + last * (args.datasets - loaded)
         info["catalogue"] = {"requested": args.datasets, "loaded": loaded, "seconds": seconds,
-                             "seconds_per_package": per, "projected_seconds_for_requested": per * args.datasets,
+                             "seconds_per_package": per, "projected_seconds_for_requested": projected,
                              "batches": batches}
         if loaded < args.datasets:
             say(f"[{kind}] catalogue: only {loaded:,} of {args.datasets:,} packages fit the "
-                f"{args.catalogue_budget:.0f} s budget (projected {per * args.datasets:.0f} s for all)")
+                f"{args.catalogue_budget:.0f} s budget (projected: at least {projected:.0f} s for all)")
         rows.append(Row("g", f"load {loaded:,} small datasets (of {args.datasets:,}) via CLI", seconds, "s",
                         target="info", detail=info["catalogue"]))
+        if loaded < args.datasets:
+            rows.append(Row("g", f"load all {args.datasets:,} small datasets: projected (at least)", projected, "s",
+                            target=f"fit {args.catalogue_budget:.0f} s", met=False))
         rows.append(Row("g", "load: seconds per small dataset", per * 1000, "ms", target="info"))
         say(f"[{kind}] loading {MID} ({args.mid:,} rows)")
         mid = portal.flask("load", str(self.data / MID), measure=True)
@@ -727,16 +762,16 @@ class Bench:
             reference = self.datasette[key]
             rows.append(Row("b", f"p95 {label}", result["p95_ms"], "ms", datasette=reference["p95_ms"],
                             ratio=faster(result["p95_ms"], reference["p95_ms"], False), target=target,
-                            met=result["p95_ms"] < limit and result["errors"] == 0, errors=result["errors"],
+                            met=below(result["p95_ms"], limit) and result["errors"] == 0, errors=result["errors"],
                             detail={"portal": result, "datasette": reference}))
         say(f"[{portal.kind}] latency: {len(queries)} filter/sort/q queries done; deep pages")
         # Deep pages by offset (limit 100) and by keyset cursor (limit 1000).
         first = self.latency(portal.port, url_path(api, [("sort", SORT_FIELD), ("limit", 100)]))
         offset = int(args.rows * 0.9)
         deep = self.latency(portal.port, url_path(api, [("sort", SORT_FIELD), ("limit", 100), ("offset", offset)]))
-        ratio = deep["p95_ms"] / first["p95_ms"]
+        ratio = divide(deep["p95_ms"], first["p95_ms"])
         rows.append(Row("b", f"offset page at row {offset:,} / first page (p95)", ratio, "x", target="<= 2x",
-                        met=ratio <= 2 and deep["errors"] == 0, errors=deep["errors"],
+                        met=below(ratio, 2, inclusive=True) and deep["errors"] == 0, errors=deep["errors"],
                         detail={"first": first, "deep": deep}))
         portal_keyset = self.keyset(portal.port, url_path(api, [("sort", SORT_FIELD), ("limit", 1000)]),
                                     lambda body: body.get("next"))
@@ -749,7 +784,7 @@ class Bench:
         rows.append(Row("b", f"keyset page at row {portal_keyset['row']:,} / first page (p95)",
                         portal_keyset["ratio"], "x", datasette=reference["ratio"],
                         ratio=faster(portal_keyset["ratio"], reference["ratio"], False), target="<= 2x",
-                        met=portal_keyset["ratio"] <= 2 and portal_keyset["errors"] == 0,
+                        met=below(portal_keyset["ratio"], 2, inclusive=True) and portal_keyset["errors"] == 0,
                         errors=portal_keyset["errors"], detail={"portal": portal_keyset, "datasette": reference}))
         return rows
 
@@ -770,7 +805,7 @@ class Bench:
         first = self.latency(port, first_path)
         deep = self.latency(port, path)
         return {"row": row, "pages_followed": row // 1000, "follow_seconds": followed, "first": first, "deep": deep,
-                "ratio": deep["p95_ms"] / first["p95_ms"], "errors": first["errors"] + deep["errors"]}
+                "ratio": divide(deep["p95_ms"], first["p95_ms"]), "errors": first["errors"] + deep["errors"]}
 
     # -- c and d ----------------------------------------------------------------
     def downloads(self, portal: Portal) -> tuple[list[Row], dict[str, int]]:
@@ -781,7 +816,7 @@ class Bench:
         key = "c:csv"
         if key not in self.datasette:
             self.datasette[key] = download(self.ds_port, ds_table_path(DS_BIG, [("_stream", "on"), ("_size", "max")],
-                                                                       "csv"), self.ds_process.pid, args.runs)
+                                                                       "csv"), self.ds_process.pid, 1)
         for label, path, reference in (
                 ("CSV", f"/datasets/{BIG}/{RESOURCE}.csv", self.datasette[key]),
                 ("JSON", f"/datasets/{BIG}/{RESOURCE}.json", None),
@@ -806,7 +841,7 @@ class Bench:
         if key not in self.datasette:
             self.datasette[key] = download(
                 self.ds_port, ds_table_path(DS_BIG, [(field_name, ds_value), ("_stream", "on"), ("_size", "max")],
-                                            "csv"), self.ds_process.pid, args.runs)
+                                            "csv"), self.ds_process.pid, 1)
         reference = self.datasette[key]
         path = url_path(f"/datasets/{BIG}/{RESOURCE}.csv", [(field_name, value)])
         say(f"[{portal.kind}] filtered download {path}")
@@ -833,7 +868,7 @@ class Bench:
                             ("DCAT catalogue", "/catalog.ttl")):
             result = self.latency(portal.port, path)
             rows.append(Row("e", f"p95 {label} {path} ({loaded:,} datasets)", result["p95_ms"], "ms",
-                            target="< 50 ms", met=result["p95_ms"] < 50 and result["errors"] == 0,
+                            target="< 50 ms", met=below(result["p95_ms"], 50) and result["errors"] == 0,
                             errors=result["errors"], detail=result))
         return rows
 
@@ -1030,8 +1065,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="rows of the second resource for scenario a (at most half of --rows)")
     parser.add_argument("--datasets", type=int, help="small datasets in the catalogue (default 10,000)")
     parser.add_argument("--batch", type=int, default=1000, help="small datasets per `portal load` call")
-    parser.add_argument("--catalogue-budget", type=float, default=240,
-                        help="seconds allowed for loading the catalogue on each database (240); beyond it "
+    parser.add_argument("--catalogue-budget", type=float, default=150,
+                        help="seconds allowed for loading the catalogue on each database (150); beyond it "
                              "the count loaded so far is used, and the time for all is projected")
     parser.add_argument("--runs", type=int, help="runs per throughput scenario; the median is reported (3)")
     parser.add_argument("--duration", type=float, help="seconds per wrk run (10)")
