@@ -19,7 +19,14 @@ def _int(name: str, default: int) -> int:
 
 
 # Where to listen: loopback by default, as `make run` always did.
-bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{_int('PORT', 5000)}"
+_port = _int("PORT", 5000)
+bind = f"{os.environ.get('HOST') or '127.0.0.1'}:{_port}"
+
+# gunicornc's control socket, one per port: gunicorn's default is one path per
+# user, so a second server on the machine (the benchmark runs two) would take
+# over the first one's socket, and remove it when it stops.
+_runtime = os.environ.get("XDG_RUNTIME_DIR") or os.path.join(os.path.expanduser("~"), ".gunicorn")
+control_socket = os.path.join(_runtime, f"gunicorn-{_port}.ctl")
 
 # Processes: the default of 2 matches a small machine; raise WORKERS to about
 # (2 x cores) on a larger one. Each worker holds its own database pool.

@@ -443,7 +443,7 @@ class Portal:
         return {"seconds": seconds, "peak_mb": peak / MB, "output": "".join(output)[-2000:]}
 
 
-def assert_fresh(portal: Portal, admin_url: str | None) -> None:
+def assert_fresh(portal: Portal) -> None:
     """Refuse to go on if the benchmark's database already holds anything."""
     if portal.kind == "sqlite":
         path = Path(portal.url.removeprefix("sqlite:///"))
@@ -634,7 +634,7 @@ class Bench:
         portal = Portal(kind, url, instance)
         portal.env = {**os.environ, "DATABASE_URL": url, "INSTANCE_PATH": str(instance),
                       "SECRET_KEY": secrets.token_hex(32), "PORTAL_ENV": "development"}
-        assert_fresh(portal, None)
+        assert_fresh(portal)
         rows: list[Row] = []
         info: dict[str, Any] = {}
         say(f"[{kind}] init-db, bundled datasets, demonstration scores")
