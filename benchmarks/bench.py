@@ -675,7 +675,8 @@ class Bench:
         rows.append(Row("g", f"load {args.mid:,} rows: wall time", mid["seconds"], "s", target="info", detail=mid))
         say(f"[{kind}] loading {BIG} ({args.rows:,} rows)")
         big = portal.flask("load", str(self.data / BIG), measure=True)
-        rows.append(Row("g", f"load {args.rows:,} rows: wall time", big["seconds"], "s",
+        rows.append(Row("g", f"load {args.rows:,} rows ({loaded:,} small datasets published): wall time",
+                        big["seconds"], "s",
                         target="< 60 s", met=big["seconds"] < 60, detail=big))
         rows.append(Row("g", f"load {args.rows:,} rows: peak RSS of the CLI", big["peak_mb"], "MB",
                         target="< 500 MB", met=big["peak_mb"] < 500))
