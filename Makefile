@@ -28,12 +28,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP) ## Create .venv and install the pinned dependencies
 
 # The benchmark's own pins (Datasette), in the same .venv, constrained by the
-# portal's pins; `pip check` fails the build on any conflict.
+# portal's pins; check_pins.py then fails the build on any conflict among them.
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BENCH_STAMP): requirements-bench.txt $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
-	$(BIN)/python -m pip check --disable-pip-version-check
+	$(BIN)/python benchmarks/check_pins.py requirements.txt requirements-dev.txt requirements-bench.txt
 	touch $@
 
 install-bench: $(BENCH_STAMP) ## Install the benchmark's pinned dependencies (Datasette) too
