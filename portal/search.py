@@ -13,12 +13,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Float, Integer, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from portal import queries
+from portal import datastore, queries, rowstore
 from portal.model import Dataset, DatasetFacet, DatasetVersion, SearchDocument
 from portal.vocabulary import FORMATS, KINDS, THEMES, label
 
@@ -49,12 +50,19 @@ def normalise(value: str) -> str:
 
 # -- indexing ---------------------------------------------------------------------
 
-def reindex(session: Session) -> int:
-    """Rebuild documents and facets from the latest versions. Call inside the
-    publishing transaction, so the index changes with what it describes."""
-    session.execute(delete(SearchDocument))
-    session.execute(delete(DatasetFacet))
-    versions = queries.latest_versions(session)
+def reindex(session: Session, names: Iterable[str] | None = None) -> int:
+    """Rebuild documents and facets from the latest versions: of every
+    dataset, or of the datasets ``names``. Call inside the publishing
+    transaction, so the index changes with what it describes."""
+    if names is None:
+        session.execute(delete(SearchDocument))
+        session.execute(delete(DatasetFacet))
+        versions = queries.latest_versions(session)
+    else:
+        versions = [v for v in (queries.latest_version(session, name) for name in set(names)) if v]
+        ids = [version.dataset_id for version in versions]
+        session.execute(delete(SearchDocument).where(SearchDocument.dataset_id.in_(ids)))
+        session.execute(delete(DatasetFacet).where(DatasetFacet.dataset_id.in_(ids)))
     for version in versions:
         for language in ("en", "cy"):
             session.add(SearchDocument(dataset_id=version.dataset_id, language=language,
@@ -81,7 +89,6 @@ def facet_values(session: Session, version: DatasetVersion) -> set[tuple[str, st
     values |= {("format", fmt) for fmt in FORMATS}
     values |= {("theme", theme) for theme in version.descriptor.get("themes", [])}
     for resource in version.resources:
-        rows = None
         for fld in resource.table_schema["fields"]:
             ref = fld.get("externalReference") or {}
             target = (ref.get("package"), ref.get("resource"), ref.get("field"))
@@ -90,10 +97,11 @@ def facet_values(session: Session, version: DatasetVersion) -> set[tuple[str, st
                      else "characteristic" if CHARACTERISTICS_REF in (target, own) else None)
             if facet is None:
                 continue
-            rows = rows if rows is not None else queries.resource_rows(session, resource)
-            for row in rows:
-                value = row.get(fld["name"])
-                if isinstance(value, str) and (facet != "council" or COUNCIL_CODE.match(value)):
+            table = datastore.row_table(session, resource)
+            if table.kinds.get(fld["name"]) != "string":
+                continue
+            for value in rowstore.distinct_values(session, table, fld["name"]):
+                if facet != "council" or COUNCIL_CODE.match(value):
                     values.add((facet, value))
     return values
 

@@ -166,8 +166,9 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
     try:
         results = [_stage(session, store, content, report, changelog, now, progress, created)
                    for content, report in packages]
-        if any(result.status == "published" for result in results):
-            search.reindex(session)
+        published = [result.name for result in results if result.status == "published"]
+        if published:
+            search.reindex(session, published)
         session.commit()
     except (rowstore.StoreError, StoreUnavailable) as exc:
         session.rollback()
