@@ -36,6 +36,7 @@ MAX_Q_LENGTH = 200
 TRUE_VALUES = {"true", "1", "yes"}
 FALSE_VALUES = {"false", "0", "no"}
 
+
 class QueryError(ValueError):
     """A query that cannot be run; ``parameter`` names what was wrong."""
 
@@ -44,11 +45,13 @@ class QueryError(ValueError):
         self.parameter = parameter
         self.message = message
 
+
 @dataclass(frozen=True)
 class Filter:
     field: str
     op: str
     values: tuple[Any, ...]  # several values: any of them (exact only)
+
 
 @dataclass
 class RowQuery:
@@ -60,6 +63,7 @@ class RowQuery:
     offset: int = 0
     cursor: str | None = None
     markers: bool = False  # keep each row's missing-value markers (under "_missing")
+
 
 @dataclass
 class Page:
@@ -74,7 +78,9 @@ class Page:
     def has_more(self) -> bool:
         return self.next_cursor is not None
 
+
 _ROW_TABLES: dict[tuple[str, str], RowTable] = {}
+
 
 def row_table(session: Session, resource: Resource) -> RowTable:
     """The table holding ``resource``'s rows. Its schema never changes, so the
@@ -86,6 +92,7 @@ def row_table(session: Session, resource: Resource) -> RowTable:
             _ROW_TABLES.clear()
         _ROW_TABLES[key] = RowTable(resource.table_name, resource.table_schema, dialect)
     return _ROW_TABLES[key]
+
 
 class Table:
     """A resource's schema, for checking and typing query parameters, and the
@@ -195,6 +202,7 @@ class Table:
             return dt.date.fromisoformat(value)
         return value
 
+
 def check_paging(limit: int, offset: int, cursor: str | None) -> None:
     if not 1 <= limit <= MAX_LIMIT:
         raise QueryError("limit", f"limit must be between 1 and {MAX_LIMIT}")
@@ -202,6 +210,7 @@ def check_paging(limit: int, offset: int, cursor: str | None) -> None:
         raise QueryError("offset", f"offset must be between 0 and {MAX_OFFSET}")
     if cursor and offset:
         raise QueryError("cursor", "give either an offset or a cursor, not both")
+
 
 def _conditions(table: Table, query: RowQuery) -> list:
     if len(query.filters) > MAX_FILTERS:
@@ -233,6 +242,7 @@ def _conditions(table: Table, query: RowQuery) -> list:
         conditions.append(table.rows.matches(query.q))
     return conditions
 
+
 def _order(table: Table, query: RowQuery) -> list:
     order = []
     for name, descending in query.sort:
@@ -240,11 +250,13 @@ def _order(table: Table, query: RowQuery) -> list:
     order.append(table.rows.table.c[ROW].asc())
     return order
 
+
 def count(session: Session, table: Table, query: RowQuery) -> int:
     conditions = _conditions(table, query)
     if not conditions:
         return table.resource.row_count  # stored at publication: no need to count
     return session.scalar(select(func.count()).select_from(table.rows.table).where(*conditions))
+
 
 def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> Page:
     """One page of matching rows, the total, and a cursor for the next page."""
@@ -263,6 +275,7 @@ def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> P
     return Page([_project(data, names, query.markers) for _, data in fetched], total, query.offset,
                 query.limit, next_cursor, names)
 
+
 def iterate(session: Session, resource: Resource, query: RowQuery,
             batch: int = 2_000) -> Iterator[dict[str, Any]]:
     """Every matching row (no paging), fetched in batches: constant memory."""
@@ -276,11 +289,13 @@ def iterate(session: Session, resource: Resource, query: RowQuery,
     finally:
         result.close()  # at once, also when a client hangs up mid-way
 
+
 def _project(data: dict[str, Any], names: list[str], markers: bool = False) -> dict[str, Any]:
     row = {name: data.get(name) for name in names}
     if markers and MISSING in data:
         row[MISSING] = data[MISSING]
     return row
+
 
 # -- CSV ----------------------------------------------------------------------------
 
@@ -296,10 +311,15 @@ def csv_value(data: dict[str, Any], name: str) -> str:
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
+
+CHUNK = 64 * 1024
+
+
 def csv_stream(rows: Iterable[dict[str, Any]], names: list[str],
                header: list[str] | None = None) -> Iterator[str]:
-    """CSV text, a line at a time, with suppressed cells written back as their
-    marker; ``header`` replaces the field names in the first line."""
+    """CSV text in chunks of about 64 KiB (the header line first, alone),
+    with suppressed cells written back as their marker; ``header`` replaces
+    the field names in the first line."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
 
@@ -314,11 +334,16 @@ def csv_stream(rows: Iterable[dict[str, Any]], names: list[str],
     try:
         for data in rows:
             writer.writerow([csv_value(data, name) for name in names])
-            yield flush()
+            if buffer.tell() >= CHUNK:
+                yield flush()
+        rest = flush()
+        if rest:
+            yield rest
     finally:
         close = getattr(rows, "close", None)
         if close is not None:
             close()
+
 
 # -- keyset pagination --------------------------------------------------------------
 
@@ -326,14 +351,17 @@ def _fingerprint(table: Table, query: RowQuery) -> str:
     shape = [table.resource.id, [(f.field, f.op, list(f.values)) for f in query.filters], query.q, query.sort]
     return hashlib.sha256(json.dumps(shape, default=str).encode()).hexdigest()[:16]
 
+
 def _sign(payload: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), payload, hashlib.sha256).hexdigest()[:32]
+
 
 def _make_cursor(table: Table, query: RowQuery, last, secret: str) -> str:
     row_number, data = last
     payload = json.dumps({"k": [data.get(name) for name, _ in query.sort], "r": row_number,
                           "q": _fingerprint(table, query)}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + _sign(payload, secret)
+
 
 def _read_cursor(query: RowQuery, secret: str) -> dict:
     invalid = QueryError("cursor", "the cursor is not valid: it was changed, or belongs to another query")
@@ -348,6 +376,7 @@ def _read_cursor(query: RowQuery, secret: str) -> dict:
     if len(cursor["k"]) != len(query.sort):
         raise invalid
     return cursor
+
 
 def _after(table: Table, query: RowQuery, cursor: dict):
     """Rows strictly after the cursor in the query's order (nulls last)."""

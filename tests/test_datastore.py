@@ -120,7 +120,7 @@ def test_csv_writes_markers_back(scores):
     db, resource = scores
     table = Table(resource)
     query = RowQuery(filters=[table.parse_filter("suppressed", ["true"])])
-    lines = list(datastore.csv_stream(datastore.iterate(db, resource, query), table.names))
+    lines = "".join(datastore.csv_stream(datastore.iterate(db, resource, query), table.names)).splitlines(True)
     assert lines[0].startswith("area_code,")
     assert all(",[c],[c],[c],[c]," in line for line in lines[1:])
     from portal.extensions import store

@@ -81,14 +81,21 @@ def _filtered(version: DatasetVersion, resource: Resource, fmt: str) -> Response
 
 
 def _json_array(rows, names):
-    yield "["
+    """A JSON array of the rows, in chunks of about 64 KiB."""
+    parts, size = ["["], 1
     try:
         for index, row in enumerate(rows):
-            yield ("," if index else "") + "\n" + json.dumps({name: row.get(name) for name in names},
-                                                            ensure_ascii=False)
+            text = ("," if index else "") + "\n" + json.dumps({name: row.get(name) for name in names},
+                                                              ensure_ascii=False)
+            parts.append(text)
+            size += len(text)
+            if size >= datastore.CHUNK:
+                yield "".join(parts)
+                parts, size = [], 0
     finally:
         rows.close()  # the query's cursor, at once, also when a client hangs up
-    yield "\n]\n"
+    parts.append("\n]\n")
+    yield "".join(parts)
 
 
 def _welsh(version: DatasetVersion, resource_name: str) -> Response:
