@@ -267,7 +267,8 @@ def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> P
     if query.cursor:
         statement = statement.where(_after(table, query, _read_cursor(query, secret)))
     statement = statement.order_by(*_order(table, query)).offset(query.offset).limit(query.limit + 1)
-    fetched = [(record._mapping[ROW], table.rows.from_columns(record)) for record in session.execute(statement)]
+    fetched = [(record._mapping[ROW], table.rows.from_columns(record))
+               for record in session.execute(statement)]
     names = query.fields or table.names
     more = len(fetched) > query.limit
     fetched = fetched[:query.limit]

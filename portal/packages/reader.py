@@ -461,8 +461,7 @@ def _jsonable(value: Any, field_type: str | None) -> Any:
 # -- 5. references across packages ---------------------------------------------
 
 def check_external_references(d: dict, rows: dict[str, Callable[[], Iterable[dict]]],
-                              resolver: Resolver | None,
-                               report: ValidationReport) -> None:
+                              resolver: Resolver | None, report: ValidationReport) -> None:
     for resource, fld, ref in external_references(d):
         target = f'{ref["package"]}/{ref["resource"]}/{ref["field"]}'
         known = resolver(ref["package"], ref["resource"], ref["field"]) if resolver else None

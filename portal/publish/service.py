@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import graphlib
-import logging
 import json
+import logging
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass

@@ -26,6 +26,7 @@ COMPRESSED = ["text/html", "text/css", "text/csv", "text/plain", "text/turtle", 
               "application/problem+json", "application/ld+json", "application/rdf+xml",
               "application/atom+xml", "application/xml", "image/svg+xml", "application/javascript"]
 
+
 class _Compress(Compress):
     """Flask-Compress, leaving alone files that are stored ready to send (with
     their own gzip variant): compressing them per request would cost time and
