@@ -202,3 +202,14 @@ def test_a_file_missing_from_the_store_is_a_503_not_a_partial_200(served, big, c
     assert response.headers["Retry-After"]
     assert response.get_json()["status"] == 503
     assert any("missing from the store" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("fields, message", [
+    ([{"name": "x" * 64, "type": "string"}], "field " + "x" * 64 + ": the name is 64 characters long"),
+    ([{"name": f"f{i}", "type": "integer"} for i in range(1001)], "1001 fields: the row store holds at most 1000"),
+])
+def test_schemas_the_store_cannot_hold_are_refused_at_validation(runner, tmp_path, fields, message):
+    folder = write_package(tmp_path / "p", "wide", 0, fields=fields, data=[])
+    result = runner.invoke(args=["portal", "validate", str(folder)])
+    assert result.exit_code == 1
+    assert message in result.output

@@ -37,6 +37,10 @@ LANGUAGES = ("en", "cy")
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FIELD_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 MAX_DESCRIPTOR_BYTES = 2 * 1024 * 1024
+# What a table of the row store can hold: PostgreSQL's identifiers are at most
+# 63 bytes, and its tables at most 1,600 columns (the store adds three).
+MAX_FIELD_NAME = 63
+MAX_FIELDS = 1000
 
 # (package, resource, field) -> the set of values published there, or None
 # when no such package is known.
@@ -236,6 +240,9 @@ def _check_metadata(d: dict, report: ValidationReport) -> None:
         if not isinstance(fields, list) or not fields:
             problem(f"{where}.schema.fields", "at least one field is required")
             continue
+        if len(fields) > MAX_FIELDS:
+            problem(f"{where}.schema.fields", f"{len(fields)} fields: the row store holds at most "
+                    f"{MAX_FIELDS} a table")
         for position, fld in enumerate(fields):
             if not isinstance(fld, dict):
                 problem(f"{where}.schema.fields[{position}]", "must be an object")
@@ -245,6 +252,9 @@ def _check_metadata(d: dict, report: ValidationReport) -> None:
                 problem(f"{where}.schema.fields[{position}].name",
                         "must be snake_case (lower-case letters, digits, underscores)")
                 continue
+            if len(fname) > MAX_FIELD_NAME:
+                problem(f"{where}, field {fname}", f"the name is {len(fname)} characters long: the row "
+                        f"store holds names of at most {MAX_FIELD_NAME} (a column of a database table)", fname)
             _check_bilingual(fld, f"{where}, field {fname}", ("title", "description"),
                              lambda w, m: problem(w, m, fname))
             ref = fld.get("externalReference")
