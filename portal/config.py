@@ -100,8 +100,9 @@ def load_settings(overrides: dict | None = None) -> dict:
         "ARTEFACT_S3_REGION": os.environ.get("ARTEFACT_S3_REGION") or None,
         # stream: the portal streams objects to clients; redirect: to a presigned URL
         "ARTEFACT_S3_SERVE": os.environ.get("ARTEFACT_S3_SERVE") or "stream",
-        # Datasets per page of /catalog.ttl|jsonld|rdf (one document up to this many)
-        "CATALOG_PAGE_SIZE": _positive("CATALOG_PAGE_SIZE", 1000),
+        # Datasets per page of /catalog.ttl|jsonld|rdf (one document up to this many;
+        # 100, as ckanext-dcat pages its catalogue, keeps the first build of a page short)
+        "CATALOG_PAGE_SIZE": _positive("CATALOG_PAGE_SIZE", 100),
         "PUBLISHER_EN": "Wales Audit Office",
         "PUBLISHER_CY": "Swyddfa Archwilio Cymru",
     }
