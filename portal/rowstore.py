@@ -319,9 +319,8 @@ def build_indexes(connection: Connection, table: RowTable, row_count: int,
         if table.dialect == "sqlite":
             connection.exec_driver_sql(
                 f'CREATE INDEX "{table.name}_{f.position}a" ON {quoted} (({column} IS NULL), {column})')
-            if f.kind != "boolean":
-                connection.exec_driver_sql(
-                    f'CREATE INDEX "{table.name}_{f.position}d" ON {quoted} (({column} IS NULL), {column} DESC)')
+            connection.exec_driver_sql(
+                f'CREATE INDEX "{table.name}_{f.position}d" ON {quoted} (({column} IS NULL), {column} DESC)')
         else:
             connection.exec_driver_sql(
                 f'CREATE INDEX "{table.name}_{f.position}a" ON {quoted} ({column} ASC NULLS LAST, "{ROW}")')
