@@ -92,10 +92,15 @@ def find_resource(session: Session, key: str) -> tuple[DatasetVersion, Resource]
         version = queries.latest_version(session, dataset)
         found = queries.find_resource(version, resource) if version else None
         return (version, found) if found else None
-    for version in queries.latest_versions(session):
-        for res in version.resources:
-            if resource_id(version.dataset.name, res.name) == key:
-                return version, res
+    # names only (not every version with its resources): one light query
+    pairs = session.execute(select(Dataset.name, Resource.name).distinct()
+                            .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
+                            .join(Resource, Resource.version_id == DatasetVersion.id))
+    for dataset, resource in pairs:
+        if resource_id(dataset, resource) == key:
+            version = queries.latest_version(session, dataset)
+            found = queries.find_resource(version, resource) if version else None
+            return (version, found) if found else None
     return None
 
 
