@@ -57,24 +57,24 @@ run: db ## Set up, then serve the portal with gunicorn on HOST:PORT
 # browser here); installed only when missing, so later runs print nothing.
 CHROMIUM := /usr/bin/chromium
 
-$(CHROMIUM):
-	@command -v apt-get >/dev/null 2>&1 || { echo "make: $@ is missing and apt-get is unavailable: install Debian's 'chromium' package by hand (the browser tests need it)" >&2; exit 1; }
-	@echo "Installing Debian's chromium for the browser tests"
+# install-debian PACKAGE, WHAT-NEEDS-IT: Debian's package with apt-get, as root.
+define install-debian
+	@command -v apt-get >/dev/null 2>&1 || { echo "make: $@ is missing and apt-get is unavailable: install Debian's '$(1)' package by hand ($(2) needs it)" >&2; exit 1; }
+	@echo "Installing Debian's $(1) for $(2)"
 	@export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
-	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; } \
-	  || { echo "make: could not install chromium with apt-get (are you root?); the browser tests need $@" >&2; exit 1; }
+	  apt-get install -y -qq --no-install-recommends $(1) >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(1); } \
+	  || { echo "make: could not install $(1) with apt-get (are you root?); $(2) needs $@" >&2; exit 1; }
+endef
+
+$(CHROMIUM):
+	$(call install-debian,chromium,the browser tests)
 
 # The benchmark's load generator, Debian's wrk, installed the same way.
 WRK := /usr/bin/wrk
 
 $(WRK):
-	@command -v apt-get >/dev/null 2>&1 || { echo "make: $@ is missing and apt-get is unavailable: install Debian's 'wrk' package by hand (the benchmark needs it)" >&2; exit 1; }
-	@echo "Installing Debian's wrk for the benchmark"
-	@export DEBIAN_FRONTEND=noninteractive; \
-	  apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1 \
-	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk; } \
-	  || { echo "make: could not install wrk with apt-get (are you root?); the benchmark needs $@" >&2; exit 1; }
+	$(call install-debian,wrk,the benchmark)
 
 test: install translations $(BENCH_STAMP) $(CHROMIUM) $(WRK) ## Set up, then run the whole test suite
 	$(BIN)/python -m pytest

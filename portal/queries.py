@@ -38,16 +38,7 @@ def get_version(session: Session, name: str, number: int | None = None) -> Datas
 
 def latest_versions(session: Session) -> list[DatasetVersion]:
     """The latest version of every published dataset, most recently published first."""
-    newest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
-              .group_by(DatasetVersion.dataset_id).subquery())
-    return list(session.scalars(
-        select(DatasetVersion)
-        .join(newest, (DatasetVersion.dataset_id == newest.c.dataset_id)
-              & (DatasetVersion.number == newest.c.number))
-        .options(selectinload(DatasetVersion.resources), selectinload(DatasetVersion.dataset),
-                 selectinload(DatasetVersion.artefacts))
-        .order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc())
-    ))
+    return list(session.scalars(_latest_versions()))
 
 
 def count_datasets(session: Session) -> int:
@@ -56,17 +47,18 @@ def count_datasets(session: Session) -> int:
 
 def latest_versions_page(session: Session, offset: int, limit: int) -> list[DatasetVersion]:
     """One page of the latest versions, in :func:`latest_versions`' order."""
+    return list(session.scalars(_latest_versions().offset(offset).limit(limit)))
+
+
+def _latest_versions():
     newest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
               .group_by(DatasetVersion.dataset_id).subquery())
-    return list(session.scalars(
-        select(DatasetVersion)
-        .join(newest, (DatasetVersion.dataset_id == newest.c.dataset_id)
-              & (DatasetVersion.number == newest.c.number))
-        .options(selectinload(DatasetVersion.resources), selectinload(DatasetVersion.dataset),
-                 selectinload(DatasetVersion.artefacts))
-        .order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc())
-        .offset(offset).limit(limit)
-    ))
+    return (select(DatasetVersion)
+            .join(newest, (DatasetVersion.dataset_id == newest.c.dataset_id)
+                  & (DatasetVersion.number == newest.c.number))
+            .options(selectinload(DatasetVersion.resources), selectinload(DatasetVersion.dataset),
+                     selectinload(DatasetVersion.artefacts))
+            .order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc()))
 
 
 def first_publications(session: Session, dataset_ids: list[int]) -> dict[int, object]:

@@ -19,10 +19,10 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
-from json.encoder import encode_basestring
 from sqlalchemy.orm import Session
 
 from portal import datastore, rowstore
@@ -119,8 +119,9 @@ def build(session: Session, version: DatasetVersion, store: ArtefactStore,
                     progress(f"{resource.name}.json, cy/{resource.name}.csv")
                 files = RowFiles(work, resource.name, table_names(resource),
                                  [field.title_cy for field in resource.fields])
-                for _row in files.tee(rowstore.read(session, datastore.row_table(session, resource))):
-                    pass
+                for row in rowstore.read(session, datastore.row_table(session, resource)):
+                    files.write(row)
+                files.close()
             built.append(Built(json_name(resource), JSON, formats.JSON_MEDIATYPE, f"{stem}.json",
                                files.json_path, resource))
             built.append(Built(welsh_name(resource), CSV_CY, formats.CSV_MEDIATYPE, f"{stem}-cy.csv",
@@ -133,25 +134,45 @@ def build(session: Session, version: DatasetVersion, store: ArtefactStore,
                            zip_path))
         if progress:
             progress("gzip variants, hashes, store")
-        # hashing, gzip and copying release the GIL: use both cores
+        # hashing, gzip and copying release the GIL: use both cores (the
+        # session is touched on this thread only)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            return list(pool.map(lambda item: _store(store, version, item, work), built))
+            stored = list(pool.map(lambda item: _store(store, item, work), built))
+        return [_record(version, item, result) for item, result in zip(built, stored)]
 
 
-def _store(store: ArtefactStore, version: DatasetVersion, item: Built, work: Path) -> Artefact:
+@dataclass(frozen=True)
+class Stored:
+    """What a file became in the store: its sha256 and size, and its gzip
+    variant's (text files only)."""
+
+    sha256: str
+    byte_size: int
+    gzip_sha256: str | None = None
+    gzip_size: int | None = None
+
+
+def _store(store: ArtefactStore, item: Built, work: Path) -> Stored:
+    """Hash the file, put it (and, for text, its gzip variant) into the store.
+    No database work: this runs on a worker thread."""
     digest = file_sha256(item.path)
     store.put_file(item.path, digest, item.mediatype)
-    artefact = Artefact(version=version, resource_id=item.resource.id if item.resource else None,
-                        name=item.name, kind=item.kind, mediatype=item.mediatype, filename=item.filename,
-                        byte_size=item.path.stat().st_size, sha256=digest)
-    if item.kind != ZIP:
-        compressed = work / f"{digest}.gz"
-        write_gzip(item.path, compressed)
-        artefact.gzip_sha256 = file_sha256(compressed)
-        artefact.gzip_size = compressed.stat().st_size
-        store.put_file(compressed, artefact.gzip_sha256, "application/gzip")
-        compressed.unlink()
-    return artefact
+    if item.kind == ZIP:
+        return Stored(digest, item.path.stat().st_size)
+    compressed = work / f"{digest}.gz"
+    write_gzip(item.path, compressed)
+    packed = file_sha256(compressed)
+    store.put_file(compressed, packed, "application/gzip")
+    stored = Stored(digest, item.path.stat().st_size, packed, compressed.stat().st_size)
+    compressed.unlink()
+    return stored
+
+
+def _record(version: DatasetVersion, item: Built, stored: Stored) -> Artefact:
+    return Artefact(version=version, resource_id=item.resource.id if item.resource else None,
+                    name=item.name, kind=item.kind, mediatype=item.mediatype, filename=item.filename,
+                    byte_size=stored.byte_size, sha256=stored.sha256,
+                    gzip_size=stored.gzip_size, gzip_sha256=stored.gzip_sha256)
 
 
 def table_names(resource: Resource) -> list[str]:

@@ -40,7 +40,8 @@ class ArtefactStore(Protocol):
     def local_path(self, sha256: str) -> Path | None: ...
     def fetch(self, sha256: str, byte_range: tuple[int, int] | None = None
               ) -> tuple[Iterator[bytes], int]: ...
-    def presigned_url(self, sha256: str, *, filename: str, mediatype: str, expires: int = 300) -> str: ...
+    def presigned_url(self, sha256: str, *, filename: str, mediatype: str,
+                      expires: int = 300) -> str | None: ...
     def check(self) -> None: ...
 
 
@@ -134,8 +135,9 @@ class LocalStore:
                 handle.close()
         return chunks(), length
 
-    def presigned_url(self, sha256: str, *, filename: str, mediatype: str, expires: int = 300) -> str:
-        raise NotImplementedError("a local store is served from its files, not by URL")
+    def presigned_url(self, sha256: str, *, filename: str, mediatype: str, expires: int = 300) -> None:
+        """None: a local store has no URLs of its own; it is served from its files."""
+        return None
 
     def check(self) -> None:
         if not self.root.exists():

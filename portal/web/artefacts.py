@@ -65,8 +65,9 @@ def _remote(backend, key: str, artefact: Artefact, etag: str, version: DatasetVe
         return response
     serve = current_app.config.get("ARTEFACT_S3_SERVE", "stream")
     if serve == "redirect" and not gzipped:
-        return redirect(backend.presigned_url(key, filename=artefact.filename, mediatype=artefact.mediatype),
-                        code=302)
+        url = backend.presigned_url(key, filename=artefact.filename, mediatype=artefact.mediatype)
+        if url is not None:
+            return redirect(url, code=302)
     byte_range = request.range.range_for_length(size) if request.range and not gzipped else None
     if request.range and not gzipped and byte_range is None:
         response = Response(status=416)

@@ -52,12 +52,12 @@ def catalog(syntax: str):
     document = url_for("feeds.catalog", syntax="ttl", _external=True)
     key_state = hashlib.sha256(repr((state, per_page)).encode()).hexdigest()
     key = hashlib.sha256(f"{key_state}|{syntax}|{page}|{document}".encode()).hexdigest()
-    body = db.get(CatalogDocument, key)
-    if body is None:
+    kept = db.get(CatalogDocument, key)
+    if kept is not None:
+        body = kept.body
+    else:
         body = _catalog_page(db, syntax, page, per_page, total, state)
         _keep(db, CatalogDocument(key=key, state=key_state, body=body))
-    else:
-        body = body.body
     response = _send(body, dcat.SYNTAXES[syntax].mediatype)
     if state[3] is not None:
         response.last_modified = state[3]
