@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, true
+from sqlalchemy import and_, func, literal, or_, select, true, tuple_
 from sqlalchemy.orm import Session, object_session
 
 from portal.model import Resource
@@ -263,12 +263,17 @@ def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> P
     table = Table(resource, session)
     check_paging(query.limit, query.offset, query.cursor)
     total = count(session, table, query)
-    statement = select(*table.rows.select_columns()).where(*_conditions(table, query))
-    if query.cursor:
-        statement = statement.where(_after(table, query, _read_cursor(query, secret)))
-    statement = statement.order_by(*_order(table, query)).offset(query.offset).limit(query.limit + 1)
-    fetched = [(record._mapping[ROW], table.rows.from_columns(record))
-               for record in session.execute(statement)]
+    statement = (select(*table.rows.select_columns()).where(*_conditions(table, query))
+                 .order_by(*_order(table, query)))
+    # rows after the cursor, in parts that follow each other in the order
+    parts = _after(table, query, _read_cursor(query, secret)) if query.cursor else [true()]
+    fetched: list = []
+    for part in parts:
+        wanted = query.limit + 1 - len(fetched)
+        if wanted <= 0:
+            break
+        fetched += [(record._mapping[ROW], table.rows.from_columns(record)) for record in session.execute(
+            statement.where(part).offset(query.offset).limit(wanted))]
     names = query.fields or table.names
     more = len(fetched) > query.limit
     fetched = fetched[:query.limit]
@@ -379,8 +384,9 @@ def _read_cursor(query: RowQuery, secret: str) -> dict:
     return cursor
 
 
-def _after(table: Table, query: RowQuery, cursor: dict):
-    """Rows strictly after the cursor in the query's order (nulls last)."""
+def _after(table: Table, query: RowQuery, cursor: dict) -> list:
+    """Rows strictly after the cursor in the query's order (nulls last), as
+    conditions for parts that follow each other in that order."""
     if cursor["q"] != _fingerprint(table, query):
         raise QueryError("cursor", "the cursor belongs to another query (its filters or sort differ)")
     # literal(): booleans must be bound values, not SQL's TRUE/FALSE constants
@@ -397,4 +403,17 @@ def _after(table: Table, query: RowQuery, cursor: dict):
     equal_all = [column.is_(None) if value is None else column == value for column, _, value in keys]
     row = table.rows.table.c[ROW]
     options.append(and_(*equal_all, row > cursor["r"]) if equal_all else row > cursor["r"])
-    return or_(*options) if options else true()
+    after = or_(*options) if options else true()
+    column, descending, value = keys[0] if keys else (None, False, None)
+    if table.rows.dialect != "postgresql" or value is None:
+        return [after]
+    # PostgreSQL does not read the OR above as a range of the sort's index, and
+    # a deep page then reads every row before it. The same rows in two parts,
+    # in order: those with a value, from a bound it reads as a range (with one
+    # key ascending, the whole condition is one), then those without (nulls
+    # sort last either way), read only when the first part runs out.
+    if len(keys) == 1 and not descending:
+        with_value = tuple_(column, row) > tuple_(value, literal(cursor["r"], row.type))
+    else:
+        with_value = and_(column <= value if descending else column >= value, after)
+    return [with_value, column.is_(None)]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from portal import datastore, rowstore
 from portal.model import Artefact, Dataset, DatasetVersion, Resource, as_utc
@@ -87,6 +87,24 @@ def version_history(session: Session, name: str) -> list[DatasetVersion]:
 
 def find_resource(version: DatasetVersion, name: str) -> Resource | None:
     return next((r for r in version.resources if r.name == name), None)
+
+
+def published_resource(session: Session, name: str, number: int | None, resource: str) -> Resource | None:
+    """Resource ``resource`` of version ``number`` (the latest when None) of
+    dataset ``name``, with its version and dataset, in one query: the row APIs
+    need no other resource."""
+    if "\x00" in name or "\x00" in resource or (number is not None and not 0 < number <= MAX_VERSION):
+        return None
+    if number is None:
+        newest = (select(func.max(DatasetVersion.number)).join(Dataset).where(Dataset.name == name)
+                  .scalar_subquery())
+    else:
+        newest = number
+    return session.scalar(
+        select(Resource).join(Resource.version).join(DatasetVersion.dataset)
+        .where(Dataset.name == name, DatasetVersion.number == newest, Resource.name == resource)
+        .options(contains_eager(Resource.version).contains_eager(DatasetVersion.dataset))
+    )
 
 
 def resource_rows(session: Session, resource: Resource) -> list[dict]:

@@ -73,35 +73,52 @@ def datastore_type(table_schema_type: str) -> str:
 
 # -- finding things -----------------------------------------------------------------
 
+class _Names:
+    """Memo of stable ids to the names they derive from. Ids are a pure
+    function of names, so what is memoised never goes stale; a key not yet
+    seen costs one read of the names and a uuid5 for each pair not seen before."""
+
+    def __init__(self, statement, make_id):
+        self.statement, self.make_id = statement, make_id
+        self.names: dict[str, tuple[str, ...]] = {}
+        self.seen: set[tuple[str, ...]] = set()
+
+    def find(self, session: Session, key: str) -> tuple[str, ...] | None:
+        if key not in self.names:
+            for row in session.execute(self.statement):
+                names = tuple(row)
+                if names not in self.seen:
+                    self.seen.add(names)
+                    self.names[self.make_id(*names)] = names
+        return self.names.get(key)
+
+
+_PACKAGE_IDS = _Names(select(Dataset.name), package_id)
+_RESOURCE_IDS = _Names(select(Dataset.name, Resource.name).distinct()
+                       .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
+                       .join(Resource, Resource.version_id == DatasetVersion.id), resource_id)
+
+
 def find_version(session: Session, key: str) -> DatasetVersion | None:
     """The latest version of the dataset whose name or id is ``key``."""
     version = queries.latest_version(session, key)
     if version is not None:
         return version
-    for name in session.scalars(select(Dataset.name)):
-        if package_id(name) == key:
-            return queries.latest_version(session, name)
-    return None
+    names = _PACKAGE_IDS.find(session, key)
+    return queries.latest_version(session, names[0]) if names else None
 
 
 def find_resource(session: Session, key: str) -> tuple[DatasetVersion, Resource] | None:
     """The resource whose id (or ``<dataset>.<resource>`` alias) is ``key``, in
     its dataset's latest version."""
     dataset, dot, resource = key.partition(".")
-    if dot:
-        version = queries.latest_version(session, dataset)
-        found = queries.find_resource(version, resource) if version else None
-        return (version, found) if found else None
-    # names only (not every version with its resources): one light query
-    pairs = session.execute(select(Dataset.name, Resource.name).distinct()
-                            .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
-                            .join(Resource, Resource.version_id == DatasetVersion.id))
-    for dataset, resource in pairs:
-        if resource_id(dataset, resource) == key:
-            version = queries.latest_version(session, dataset)
-            found = queries.find_resource(version, resource) if version else None
-            return (version, found) if found else None
-    return None
+    if not dot:
+        names = _RESOURCE_IDS.find(session, key)
+        if names is None:
+            return None
+        dataset, resource = names
+    found = queries.published_resource(session, dataset, None, resource)
+    return (found.version, found) if found else None
 
 
 # -- organization and groups ------------------------------------------------------------

@@ -14,7 +14,7 @@ from portal.extensions import session
 from portal.model import DatasetVersion, Resource
 from portal.publish import formats
 from portal.web.http import query_etag
-from portal.web.lookup import resource_or_404, version_or_404
+from portal.web.lookup import published_resource_or_404, version_or_404
 
 bp = Blueprint("api-datasets", __name__, url_prefix="/api/v1",
                description="Datasets: search, metadata and versions, Table Schemas, and row queries.")
@@ -91,8 +91,7 @@ def version(name: str, number: int) -> dict[str, Any]:
 
 
 def _resource(name: str, number: int | None, resource: str) -> tuple[DatasetVersion, Resource]:
-    found = version_or_404(name, number)
-    return found, resource_or_404(found, resource)
+    return published_resource_or_404(name, number, resource)
 
 
 # -- Table Schemas ---------------------------------------------------------------------

@@ -26,3 +26,12 @@ def resource_or_404(version: DatasetVersion, name: str) -> Resource:
         abort(404, f"Dataset {version.dataset.name!r} version {version.number} has no resource "
                    f"{name!r}; its resources are: {names}.")
     return resource
+
+
+def published_resource_or_404(name: str, number: int | None, resource: str) -> tuple[DatasetVersion, Resource]:
+    """A resource of a published version, found in one query; when there is
+    none, the 404 of :func:`version_or_404` or :func:`resource_or_404`."""
+    found = queries.published_resource(session(), name, number, resource)
+    if found is None:
+        resource_or_404(version_or_404(name, number), resource)
+    return found.version, found
