@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select, true, tuple_
+from sqlalchemy import and_, func, literal, literal_column, or_, select, true, tuple_
 from sqlalchemy.orm import Session, object_session
 
 from portal.model import Resource
@@ -33,6 +33,8 @@ MAX_OFFSET = 10_000_000
 MAX_FILTERS = 20
 MAX_VALUE_LENGTH = 500
 MAX_Q_LENGTH = 200
+ESTIMATE_FROM = 10_000  # searches expected to match more rows have an estimated total (PostgreSQL)
+WALK_ROWS = 10_000  # a search reads up to about this many rows in order for a page (PostgreSQL)
 TRUE_VALUES = {"true", "1", "yes"}
 FALSE_VALUES = {"false", "0", "no"}
 
@@ -73,6 +75,7 @@ class Page:
     limit: int
     next_cursor: str | None
     fields: list[str]
+    total_estimated: bool = False
 
     @property
     def has_more(self) -> bool:
@@ -212,7 +215,7 @@ def check_paging(limit: int, offset: int, cursor: str | None) -> None:
         raise QueryError("cursor", "give either an offset or a cursor, not both")
 
 
-def _conditions(table: Table, query: RowQuery) -> list:
+def _conditions(table: Table, query: RowQuery, many_matches: bool = False) -> list:
     if len(query.filters) > MAX_FILTERS:
         raise QueryError("filters", f"at most {MAX_FILTERS} filters")
     conditions = []
@@ -239,7 +242,7 @@ def _conditions(table: Table, query: RowQuery) -> list:
             raise QueryError("q", f"the search text is longer than {MAX_Q_LENGTH} characters")
         if "\x00" in query.q:
             raise QueryError("q", "the search text contains a NUL character")
-        conditions.append(table.rows.matches(query.q))
+        conditions.append(table.rows.matches(query.q, many_matches, also=list(conditions)))
     return conditions
 
 
@@ -251,19 +254,42 @@ def _order(table: Table, query: RowQuery) -> list:
     return order
 
 
-def count(session: Session, table: Table, query: RowQuery) -> int:
+def check(table: Table, query: RowQuery) -> None:
+    """Raise QueryError for what the query cannot ask, without running it."""
+    _conditions(table, query)
+    _order(table, query)
+
+
+def total(session: Session, table: Table, query: RowQuery) -> tuple[int, bool]:
+    """How many rows match, and whether that is an estimate. Exact where
+    cheap: the stored row count when nothing filters; a count through the
+    indexes for filters. A search on PostgreSQL that its planner expects to
+    match more than ESTIMATE_FROM rows is estimated, as CKAN's datastore does
+    past its ``total_estimation_threshold``: counting it exactly reads every
+    matching row from the table (GIN indexes hold no visibility)."""
     conditions = _conditions(table, query)
     if not conditions:
-        return table.resource.row_count  # stored at publication: no need to count
-    return session.scalar(select(func.count()).select_from(table.rows.table).where(*conditions))
+        return table.resource.row_count, False  # stored at publication: no need to count
+    if query.q and table.rows.dialect == "postgresql":
+        compiled = (select(literal_column("1")).select_from(table.rows.table)
+                    .where(*_conditions(table, query, many_matches=True))
+                    .compile(session.get_bind(), compile_kwargs={"render_postcompile": True}))
+        plan = session.connection().exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+        estimate = int(plan[0]["Plan"]["Plan Rows"])
+        if estimate > ESTIMATE_FROM:
+            return min(estimate, table.resource.row_count), True
+    return session.scalar(select(func.count()).select_from(table.rows.table).where(*conditions)), False
 
 
 def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> Page:
     """One page of matching rows, the total, and a cursor for the next page."""
     table = Table(resource, session)
     check_paging(query.limit, query.offset, query.cursor)
-    total = count(session, table, query)
-    statement = (select(*table.rows.select_columns()).where(*_conditions(table, query))
+    matched, estimated = total(session, table, query)
+    # Many matches for `q` spread through the table: a page is quicker found by
+    # reading rows in order and testing each than by collecting every match.
+    walk = (query.offset + query.limit + 1) * table.resource.row_count <= WALK_ROWS * max(matched, 1)
+    statement = (select(*table.rows.select_columns()).where(*_conditions(table, query, many_matches=walk))
                  .order_by(*_order(table, query)))
     # rows after the cursor, in parts that follow each other in the order
     parts = _after(table, query, _read_cursor(query, secret)) if query.cursor else [true()]
@@ -278,8 +304,8 @@ def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> P
     more = len(fetched) > query.limit
     fetched = fetched[:query.limit]
     next_cursor = _make_cursor(table, query, fetched[-1], secret) if more and fetched else None
-    return Page([_project(data, names, query.markers) for _, data in fetched], total, query.offset,
-                query.limit, next_cursor, names)
+    return Page([_project(data, names, query.markers) for _, data in fetched], matched, query.offset,
+                query.limit, next_cursor, names, estimated)
 
 
 def iterate(session: Session, resource: Resource, query: RowQuery,

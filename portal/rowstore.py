@@ -174,9 +174,12 @@ class RowTable:
         return [self.table.c[ROW]] + [self.table.c[n] for n in names] + [self.table.c[MISSING]]
 
     # -- full text ----------------------------------------------------------------------
-    def matches(self, q: str):
+    def matches(self, q: str, many: bool = False, also: Iterable = ()):
         """Rows whose text fields hold, for every word of ``q``, a word that
-        begins with it. Punctuation alone is no word, and finds nothing."""
+        begins with it. Punctuation alone is no word, and finds nothing.
+        ``many``: the matches are known to be many, so that a page is found
+        soon by testing rows in order (PostgreSQL); ``also``: the query's other
+        conditions, which narrow the matches collected otherwise."""
         words = tokens(q)
         if not words or not self.text_fields:
             return literal_column("1") == 0
@@ -184,10 +187,12 @@ class RowTable:
             query = " & ".join(f"{word}:*" for word in words)
             matching = func.to_tsvector(literal_column("'simple'"), self.table.c[FULL_TEXT]).op("@@")(
                 func.to_tsquery(literal_column("'simple'"), bindparam("fts_query", query)))
+            if many:
+                return matching
             # the matching rows' numbers, found through the GIN index first:
             # else, for a page in row order, the planner may walk the rows in
-            # order testing each, which is slow when the matches come late
-            return self.table.c[ROW] == func.any(func.array(select(self.table.c[ROW]).where(matching)
+            # order testing each, which is slow when the matches are few or late
+            return self.table.c[ROW] == func.any(func.array(select(self.table.c[ROW]).where(matching, *also)
                                                             .scalar_subquery()))
         expression = " ".join(f'"{word}"*' for word in words)
         return self.table.c[ROW].in_(

@@ -127,3 +127,23 @@ def test_csv_writes_markers_back(scores):
     with store().open(resource.sha256) as handle:
         original = handle.read().decode()
     assert set(lines[1:]) <= set(line + "\n" for line in original.splitlines())
+
+
+def test_a_search_matching_many_rows_has_an_estimated_total_on_postgresql(scores, monkeypatch):
+    """Past ESTIMATE_FROM expected matches, PostgreSQL's planner estimates the
+    total of a search (an exact count reads every match); the rows, their
+    order and the cursor chain stay exact, and nothing else is estimated."""
+    db, resource = scores
+    table = Table(resource)
+    exact = datastore.run(db, resource, RowQuery(q="castell-nedd", limit=1000), SECRET)
+    assert (exact.total, exact.total_estimated, len(exact.rows)) == (21, False, 21)
+    monkeypatch.setattr(datastore, "ESTIMATE_FROM", 0)
+    for sort in ([], table.parse_sort("-respondents")):
+        page = datastore.run(db, resource, RowQuery(q="castell-nedd", sort=sort, limit=5), SECRET)
+        postgres = db.get_bind().dialect.name == "postgresql"
+        assert page.total_estimated is postgres
+        assert 1 <= page.total <= resource.row_count if postgres else page.total == 21
+        assert all_pages(db, resource, RowQuery(q="castell-nedd", sort=sort, limit=5)) == \
+            datastore.run(db, resource, RowQuery(q="castell-nedd", sort=sort, limit=1000), SECRET).rows
+    filtered = datastore.run(db, resource, RowQuery(filters=[table.parse_filter("area_code", ["W06000012"])]), SECRET)
+    assert (filtered.total, filtered.total_estimated) == (21, False)

@@ -88,8 +88,8 @@ def datastore_search(session: Session, data: dict[str, Any], links: Links, secre
             limit=max(limit, 1), offset=offset)
         if limit == 0:
             datastore.check_paging(1, offset, None)
-            page = datastore.Page([], datastore.count(session, table, query), offset, 0, None,
-                                  query.fields or table.names)
+            matched, estimated = datastore.total(session, table, query)
+            page = datastore.Page([], matched, offset, 0, None, query.fields or table.names, estimated)
         else:
             page = datastore.run(session, resource, query, secret)
     except datastore.QueryError as error:
@@ -111,7 +111,7 @@ def datastore_search(session: Session, data: dict[str, Any], links: Links, secre
     result["_links"] = {"start": links.at(None), "next": links.at(offset + limit)}
     if include_total:
         result["total"] = page.total
-        result["total_was_estimated"] = False
+        result["total_was_estimated"] = page.total_estimated
     return result
 
 

@@ -195,7 +195,7 @@ def _rows(args: dict[str, Any], version: DatasetVersion, resource: Resource) -> 
     return {
         "dataset": version.dataset.name, "version": version.number, "resource": resource.name,
         "fields_": [{"name": n, "type": table.types[n]} for n in page.fields],
-        "total": page.total, "limit": page.limit, "offset": page.offset, "next_cursor": page.next_cursor,
+        "total": page.total, "total_estimated": page.total_estimated, "limit": page.limit, "offset": page.offset, "next_cursor": page.next_cursor,
         "next": present.link(cursor=page.next_cursor, offset=None) if page.next_cursor else None,
         "rows": page.rows,
     }
@@ -204,7 +204,7 @@ def _rows(args: dict[str, Any], version: DatasetVersion, resource: Resource) -> 
 def _rows_csv(args: dict[str, Any], version: DatasetVersion, resource: Resource) -> Response:
     table = datastore.Table(resource)
     query = _row_query(table, args, ("q", "sort", "fields"))
-    datastore.count(session(), table, query)  # every check runs before the first byte is sent
+    datastore.check(table, query)  # every check runs before the first byte is sent
     names = query.fields or table.names
     body = stream_with_context(datastore.csv_stream(datastore.iterate(session(), resource, query), names))
     filename = f"{formats.file_stem(version, resource.name)}-query.csv"

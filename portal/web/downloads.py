@@ -63,7 +63,7 @@ def _filtered(version: DatasetVersion, resource: Resource, fmt: str) -> Response
     table = datastore.Table(resource)
     try:
         query, _page = rowargs.parse(table, request.args, paged=False)
-        datastore.count(session(), table, query)  # checks the query before streaming starts
+        datastore.check(table, query)  # before streaming starts
     except datastore.QueryError as exc:
         abort(400, f"{exc.parameter}: {exc.message}")
     rows = datastore.iterate(session(), resource, query)
