@@ -435,6 +435,7 @@ def check(db, resource, spec: Spec, rows: list[Row], qs: QuerySpec) -> None:
     assert [view({name: row.get(name) for name in names}, names)[0] for row in streamed] == [
         expected_view(row, names, False)[0] for row in expected]
     assert "".join(datastore.csv_stream(streamed, names)) == reference_csv(expected, names)
+    assert "".join(datastore.csv_export(db, resource, query())) == reference_csv(expected, names)
 
 
 @pytest.mark.parametrize("full_text", [False, True], ids=["filters-sorts-paging", "full-text"])

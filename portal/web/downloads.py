@@ -66,13 +66,12 @@ def _filtered(version: DatasetVersion, resource: Resource, fmt: str) -> Response
         datastore.check(table, query)  # before streaming starts
     except datastore.QueryError as exc:
         abort(400, f"{exc.parameter}: {exc.message}")
-    rows = datastore.iterate(session(), resource, query)
     stem = f"{formats.file_stem(version, resource.name)}-filtered"
     if fmt == "csv":
-        body = stream_with_context(datastore.csv_stream(rows, table.names))
+        body = stream_with_context(datastore.csv_export(session(), resource, query))
         mediatype = formats.CSV_MEDIATYPE
     else:
-        body = stream_with_context(_json_array(rows, table.names))
+        body = stream_with_context(_json_array(datastore.iterate(session(), resource, query), table.names))
         mediatype = formats.JSON_MEDIATYPE
     response = Response(body, headers={"Content-Type": mediatype,
                                        "Content-Disposition": f'attachment; filename="{stem}.{fmt}"'})
