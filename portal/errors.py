@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from portal.i18n import negotiate
 from portal.storage import StoreUnavailable
@@ -48,9 +48,18 @@ def problem(status: int, title: str, detail: str, **extra) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.url_value_preprocessor(refuse_nul_in_path)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(StoreUnavailable, handle_store_unavailable)
     app.register_error_handler(Exception, handle_unexpected_error)
+
+
+def refuse_nul_in_path(_endpoint: str | None, values: dict | None) -> None:
+    """No URL segment holds a NUL character (PostgreSQL refuses one in any
+    value compared): whatever it names is not found."""
+    for name, value in (values or {}).items():
+        if isinstance(value, str) and "\x00" in value:
+            raise NotFound(f"No {name} holding a NUL character exists.")
 
 
 def handle_http_error(error: HTTPException):

@@ -7,11 +7,12 @@ then the browser's ``Accept-Language``, then English.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, g, request, url_for
+from flask import Flask, Response, g, request
 from flask_babel import get_locale
 from werkzeug.routing import BaseConverter
 
 from portal.extensions import babel
+from portal.web.urls import this_url
 
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -74,10 +75,7 @@ def alternates() -> dict[str, str]:
     view_args = request.view_args or {}
     if request.endpoint is None or "lang" not in view_args:
         return {}
-    query = request.query_string.decode("utf-8", "replace")
-    # the query string is kept as it came: any parameter name is allowed there
-    return {lang: url_for(request.endpoint, **{**view_args, "lang": lang}, _external=True)
-            + (f"?{query}" if query else "") for lang in LANGUAGE_NAMES}
+    return {lang: this_url(external=True, lang=lang) for lang in LANGUAGE_NAMES}
 
 
 def _remember_choice(response: Response) -> Response:

@@ -143,7 +143,8 @@ def action(logic_function: str) -> Response:
         return bad_request(f"JSON Error: {error}")
     data.pop("callback", None)
     context = ckan_actions.Context(
-        session=session(), secret=current_app.config["SECRET_KEY"], site_url=request.url_root.rstrip("/"),
+        session=session(), secret=current_app.config["SECRET_KEY"],
+        site_url=url_for("service.root", _external=True).rstrip("/"),
         links=Links(request.path, list(request.args.items(multi=True)) if request.method != "POST"
                     else link_arguments(data)))
     try:

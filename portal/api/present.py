@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import request, url_for
 
 from portal.model import DatasetVersion, Resource
 from portal.web.downloads import pinned_archive_url, resource_url
+from portal.web.urls import this_url
 
 
 def text(obj: Any, attribute: str) -> dict[str, str]:
@@ -107,8 +107,7 @@ def link(**changes: Any) -> str:
     """This request's URL with some query parameters replaced (None removes one)."""
     pairs = [(key, value) for key, value in request.args.items(multi=True) if key not in changes]
     pairs += [(key, str(value)) for key, value in changes.items() if value is not None]
-    query = urlencode(pairs)
-    return request.base_url + (f"?{query}" if query else "")
+    return this_url(pairs, external=True)
 
 
 def paged(items: list[Any], total: int, page: int, per_page: int, **extra: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import flask_smorest
 from flask import Response, request
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import HTTPException
 
 from portal.datastore import QueryError
 from portal.errors import problem
@@ -89,11 +89,8 @@ def _query_error(error: QueryError | SearchError) -> Response:
 
 
 def _refuse_nul() -> Response | None:
-    """No URL part or parameter may hold a NUL character: no such dataset (404),
-    or a parameter that cannot be read (400)."""
-    for name, value in (request.view_args or {}).items():
-        if isinstance(value, str) and "\x00" in value:
-            raise NotFound(f"No {name} {value!r} exists.")
+    """No parameter may hold a NUL character (nor may a URL segment: see
+    portal.errors.refuse_nul_in_path): a 400 naming each one."""
     bad = sorted({key for key, value in request.args.items(multi=True) if "\x00" in key + value})
     if bad:
         return bad_request({key: ["must not contain a NUL character"] for key in bad})

@@ -13,6 +13,7 @@ from portal.extensions import session
 from portal.model import DatasetVersion, Resource
 from portal.publish.formats import CSV_MEDIATYPE, JSON_MEDIATYPE
 from portal.web import rowargs
+from portal.web.urls import query_url, this_url
 
 ADD = ("_add_field", "_add_op", "_add_value")
 
@@ -42,7 +43,7 @@ class Preview:
     error: datastore.QueryError | None = None
 
     def page_url(self, page: int) -> str:
-        return _url(_args(_page=str(page)))
+        return this_url(_args(_page=str(page)))
 
 
 def _args(**changes) -> MultiDict:
@@ -56,10 +57,6 @@ def _args(**changes) -> MultiDict:
     return args
 
 
-def _url(args: MultiDict) -> str:
-    return url_for(request.endpoint, **request.view_args, **args.to_dict(flat=False))
-
-
 def added_filter_url() -> str | None:
     """The canonical URL when the "add a filter" form was sent, else None."""
     if not any(key in request.args for key in ADD):
@@ -68,7 +65,7 @@ def added_filter_url() -> str | None:
     name, op, value = (request.args.get(key, "").strip() for key in ADD)
     if name:
         args.add(name if op in ("", "exact") else f"{name}__{op}", value)
-    return _url(args)
+    return this_url(args)
 
 
 def preview(version: DatasetVersion, lang: str) -> Preview:
@@ -97,22 +94,21 @@ def preview(version: DatasetVersion, lang: str) -> Preview:
         next_sort = field_name if descending in (None, True) else f"-{field_name}"
         columns.append(Column(field_name, fields[field_name].text("title", lang), table.types[field_name],
                               None if descending is None else ("descending" if descending else "ascending"),
-                              _url(_args(_sort=next_sort, _page=None))))
+                              this_url(_args(_sort=next_sort, _page=None))))
     filters = []
     for key, value in rowargs.filters_of(request.args):
         remaining = MultiDict(request.args)
         remaining.setlist(key, [v for v in request.args.getlist(key) if v != value])
         remaining.poplist("_page")
-        filters.append((key, value, url_for(request.endpoint, **request.view_args,
-                                            **remaining.to_dict(flat=False))))
-    download = {key: values for key, values in request.args.to_dict(flat=False).items()
-                if key not in ("_page", "_size", "_resource")}
+        filters.append((key, value, this_url(remaining)))
+    download = [(key, value) for key, value in request.args.items(multi=True)
+                if key not in ("_page", "_size", "_resource")]
     endpoint = "downloads.pinned_resource"
     common = {"name": version.dataset.name, "number": version.number, "resource": resource.name}
     return Preview(resource, columns, result.rows if not error else [], result.total if not error else 0,
                    page, pages, query.limit, filters, query.q,
-                   url_for(endpoint, **common, fmt="csv", **download),
-                   url_for(endpoint, **common, fmt="json", **download), error)
+                   query_url(endpoint, download, **common, fmt="csv"),
+                   query_url(endpoint, download, **common, fmt="json"), error)
 
 
 def citation(version: DatasetVersion, lang: str, url: str) -> dict:
