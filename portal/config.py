@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
@@ -78,6 +80,47 @@ def _positive(name: str, default: int) -> int:
     return int(value)
 
 
+def _base_url(value: str) -> tuple[str, str]:
+    """PORTAL_BASE_URL as (scheme, host[:port])."""
+    parts = urlsplit(value.strip())
+    try:
+        valid = (parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+                 and not (parts.username or parts.password or parts.query or parts.fragment)
+                 and parts.path in ("", "/"))
+    except ValueError:  # a port that is no number, or out of range
+        valid = False
+    if not valid:
+        raise ConfigurationError(f"PORTAL_BASE_URL must be http(s)://host or http(s)://host:port, "
+                                 f"with no path, not {value!r}.")
+    return parts.scheme, parts.netloc.lower()
+
+
+def _host_names(value: str | Iterable[str]) -> list[str]:
+    """PORTAL_TRUSTED_HOSTS: host names separated by commas (``.example.org``
+    for every host under example.org)."""
+    names = [name.strip().lower() for name in (value.split(",") if isinstance(value, str) else value)]
+    names = [name for name in names if name]
+    for name in names:
+        if "/" in name or ":" in name or " " in name:
+            raise ConfigurationError(f"PORTAL_TRUSTED_HOSTS must be host names separated by commas, "
+                                     f"not {value!r}.")
+    return names
+
+
+def _hosts(base_url: str | None, trusted: str | Iterable[str]) -> dict:
+    """Flask's URL settings: every absolute URL is built from PORTAL_BASE_URL
+    when it is set, and requests naming any Host but its host and
+    PORTAL_TRUSTED_HOSTS are refused (Flask's TRUSTED_HOSTS)."""
+    hosts = _host_names(trusted) if trusted else []
+    settings: dict = {"PORTAL_BASE_URL": None, "PORTAL_TRUSTED_HOSTS": hosts}
+    if base_url:
+        scheme, netloc = _base_url(base_url)
+        settings.update(PORTAL_BASE_URL=f"{scheme}://{netloc}", SERVER_NAME=netloc, PREFERRED_URL_SCHEME=scheme)
+        hosts = [urlsplit(f"//{netloc}").hostname, *hosts]
+    settings["TRUSTED_HOSTS"] = hosts or None
+    return settings
+
+
 def load_settings(overrides: dict | None = None) -> dict:
     """Return the portal's settings: environment first, then ``overrides``."""
     overrides = dict(overrides or {})
@@ -105,9 +148,14 @@ def load_settings(overrides: dict | None = None) -> dict:
         "CATALOG_PAGE_SIZE": _positive("CATALOG_PAGE_SIZE", 100),
         "PUBLISHER_EN": "Wales Audit Office",
         "PUBLISHER_CY": "Swyddfa Archwilio Cymru",
+        # https://data.example.wales: what every absolute URL is built from, whatever
+        # Host a request names; more host names the portal answers to, beside its own
+        "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL") or None,
+        "PORTAL_TRUSTED_HOSTS": os.environ.get("PORTAL_TRUSTED_HOSTS") or "",
     }
     settings.update(overrides)
     settings["DATABASE_URL"] = normalise_database_url(settings["DATABASE_URL"])
+    settings.update(_hosts(settings["PORTAL_BASE_URL"], settings["PORTAL_TRUSTED_HOSTS"]))
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = _secret_key(env, instance_path)
     return settings

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, SecurityError
 
 from portal.i18n import negotiate
 from portal.storage import StoreUnavailable
@@ -30,6 +30,7 @@ EXPLANATIONS = {
     500: _l("The problem has been recorded. Please try again later."),
     503: _l("A service the portal depends on cannot be reached. Please try again in a minute."),
 }
+UNTRUSTED_HOST = _l("This site is not available at that web address.")
 # Headers an error carries that its answer must keep (a 416's Content-Range, ...).
 KEPT_HEADERS = ("Content-Range", "Retry-After", "Allow", "WWW-Authenticate")
 RETRY_AFTER = "30"
@@ -49,6 +50,7 @@ def problem(status: int, title: str, detail: str, **extra) -> Response:
 
 def init_app(app: Flask) -> None:
     app.url_value_preprocessor(refuse_nul_in_path)
+    app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(StoreUnavailable, handle_store_unavailable)
     app.register_error_handler(Exception, handle_unexpected_error)
@@ -76,6 +78,17 @@ def handle_http_error(error: HTTPException):
     return response
 
 
+def handle_untrusted_host(_error: SecurityError):
+    """A Host the portal does not answer to (TRUSTED_HOSTS, from PORTAL_BASE_URL
+    and PORTAL_TRUSTED_HOSTS): a 400 that repeats no host and links nowhere,
+    since no URL can be built for such a request."""
+    if is_machine_request():
+        return problem(400, "Bad Request", "The Host header names no host this portal serves.")
+    _choose_language()
+    return make_response(render_template("errors/plain.html", status=400, title=TITLES[400],
+                                         explanation=UNTRUSTED_HOST), 400)
+
+
 def handle_store_unavailable(error: StoreUnavailable):
     """The artefact store cannot be reached (or lost a file): a clear 503 and
     a log line, never a half file with a 200."""
@@ -98,8 +111,13 @@ def handle_unexpected_error(error: Exception):
 
 def _page(status: int):
     shown = status if status in TITLES else 400 if 400 <= status < 500 else 500
+    _choose_language()
+    return make_response(render_template("errors/error.html", status=status, title=TITLES[shown],
+                                         explanation=EXPLANATIONS[shown]), status)
+
+
+def _choose_language() -> None:
+    """An error page's language: its URL's, else the visitor's."""
     if not (request.view_args or {}).get("lang"):
         prefix = request.path.split("/")[1]
         g.lang = prefix if prefix in current_app.config["LANGUAGES"] else negotiate()
-    return make_response(render_template("errors/error.html", status=status, title=TITLES[shown],
-                                         explanation=EXPLANATIONS[shown]), status)

@@ -1,4 +1,10 @@
-"""URLs carrying a query string: "this page with other parameters".
+"""URLs: every absolute one from PORTAL_BASE_URL when it is set, and those
+carrying a query string ("this page with other parameters").
+
+With PORTAL_BASE_URL set, Flask's SERVER_NAME (its host) builds every absolute
+URL, whatever Host a request names, and each request is taken to come with
+its scheme: behind a proxy that ends TLS, gunicorn sees http, yet the links
+are https.
 
 A query string is encoded here, apart from ``url_for``'s arguments. Given to
 ``url_for`` as keyword arguments, a visitor's parameter named like one of the
@@ -9,11 +15,14 @@ rule's own arguments (``lang``, ``name``, ``number``) or like one of
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 from urllib.parse import urlencode
 
 from flask import Flask, request, url_for
 from werkzeug.datastructures import MultiDict
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # (key, value) pairs, a MultiDict, or a mapping of keys to a value or a list of values
 Query = Union[Iterable[tuple[str, Any]], Mapping[str, Any]]
@@ -37,3 +46,17 @@ def this_url(query: Query | None = None, /, *, external: bool = False, **changes
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(query_url=query_url, this_url=this_url)
+    if app.config.get("PORTAL_BASE_URL"):
+        app.wsgi_app = SchemeOf(app.wsgi_app, app.config["PREFERRED_URL_SCHEME"])  # type: ignore[method-assign]
+
+
+class SchemeOf:
+    """WSGI middleware: every request as if made with ``scheme``."""
+
+    def __init__(self, wsgi_app: WSGIApplication, scheme: str):
+        self.wsgi_app = wsgi_app
+        self.scheme = scheme
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        environ["wsgi.url_scheme"] = self.scheme
+        return self.wsgi_app(environ, start_response)
