@@ -11,6 +11,37 @@ is working.
 from __future__ import annotations
 
 import os
+import sys
+
+from gunicorn.http import wsgi
+
+from portal.config import ConfigurationError, load_settings
+
+# Refuse to start, in one line, with settings the portal would refuse (with
+# PORTAL_ENV=production: a missing or short SECRET_KEY, FLASK_DEBUG, SQLite,
+# no PORTAL_BASE_URL), before any worker is started to fail with a traceback.
+try:
+    load_settings()
+except ConfigurationError as error:
+    sys.exit(f"gunicorn: {error.message}")
+
+
+class Response(wsgi.Response):
+    """gunicorn's HTTP/1 response without its ``Server: gunicorn`` header.
+
+    gunicorn 27 writes that header itself (``Response.default_headers``) on
+    every response: no setting or hook turns it off, and a header the
+    application sets is sent beside it, not instead. Its workers make every
+    response with ``gunicorn.http.wsgi.create``, which builds this module
+    attribute, so the portal's workers (forked after this file is read) use
+    this class; tests/test_production.py checks a real server sends no Server.
+    """
+
+    def default_headers(self) -> list[str]:
+        return [line for line in super().default_headers() if not line.lower().startswith("server:")]
+
+
+wsgi.Response = Response  # type: ignore[misc]
 
 
 def _int(name: str, default: int) -> int:

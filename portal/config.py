@@ -1,15 +1,19 @@
 """Settings read from the environment, with safe defaults.
 
-Nothing here imports Flask: the CLI, the migrations and the tests read the
-same settings through :func:`load_settings`.
+Nothing here imports Flask: the CLI, gunicorn's configuration, the migrations
+and the tests read the same settings through :func:`load_settings`. With
+``PORTAL_ENV=production`` it refuses settings unsafe to serve the public with.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import click
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_PATH = PROJECT_ROOT / "instance"
@@ -21,11 +25,13 @@ MIGRATIONS_PATH = PROJECT_ROOT / "migrations"
 LANGUAGES = ("en", "cy")
 DEFAULT_LANGUAGE = "en"
 
-PRODUCTION = "production"
+DEVELOPMENT, PRODUCTION = "development", "production"
+MIN_SECRET_KEY_LENGTH = 32
 
 
-class ConfigurationError(RuntimeError):
-    """The environment does not describe a portal that can start."""
+class ConfigurationError(click.ClickException):
+    """The environment does not describe a portal that can start. A
+    ClickException, so that ``flask --app portal ...`` prints it as one line."""
 
 
 def default_database_url(instance_path: Path = INSTANCE_PATH) -> str:
@@ -40,23 +46,43 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def _secret_key(env: str, instance_path: Path) -> str:
-    key = os.environ.get("SECRET_KEY")
-    if key:
-        return key
-    if env == PRODUCTION:
-        raise ConfigurationError(
-            "SECRET_KEY must be set when PORTAL_ENV=production."
-        )
-    # Development: generate once and keep it beside the database, so that
-    # sessions survive restarts and every worker shares the same key.
+def _development_secret_key(instance_path: Path) -> str:
+    """Generated once and kept beside the database, so that signed values
+    (API cursors) survive restarts and every worker shares the same key; an
+    empty file is filled again, never read as an empty key."""
     path = instance_path / "secret_key"
+    if path.is_file() and (key := path.read_text().strip()):
+        return key
     instance_path.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return path.read_text().strip()
+    with os.fdopen(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "r+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # another process may be writing it now
+        key = handle.read().strip()
+        if not key:
+            key = secrets.token_hex(32)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(key)
+    return key
+
+
+def _flag(value: object) -> bool:
+    """An on/off setting, read as Flask reads FLASK_DEBUG."""
+    return bool(value) and str(value).lower() not in ("0", "false", "no")
+
+
+def _production_problems(settings: dict) -> list[str]:
+    """What makes ``settings`` unsafe to serve the public with."""
+    problems = []
+    if len(settings.get("SECRET_KEY") or "") < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY must be set to a random value of at least {MIN_SECRET_KEY_LENGTH} "
+                        "characters (such as the output of: openssl rand -hex 32)")
+    if _flag(os.environ.get("FLASK_DEBUG")) or settings.get("DEBUG"):
+        problems.append("FLASK_DEBUG must be off")
+    if settings["DATABASE_URL"].startswith("sqlite") and not _flag(settings["PORTAL_ALLOW_SQLITE"]):
+        problems.append("DATABASE_URL must name a PostgreSQL database (or set PORTAL_ALLOW_SQLITE=1)")
+    if not settings["PORTAL_BASE_URL"]:
+        problems.append("PORTAL_BASE_URL must be set to the address the portal is served at")
+    return problems
 
 
 def _port(value: str | None) -> int:
@@ -125,7 +151,7 @@ def load_settings(overrides: dict | None = None) -> dict:
     """Return the portal's settings: environment first, then ``overrides``."""
     overrides = dict(overrides or {})
     instance_path = Path(overrides.get("INSTANCE_PATH") or os.environ.get("INSTANCE_PATH") or INSTANCE_PATH)
-    env = overrides.get("PORTAL_ENV", os.environ.get("PORTAL_ENV", "development"))
+    env = overrides.get("PORTAL_ENV") or os.environ.get("PORTAL_ENV") or DEVELOPMENT
     settings = {
         "PORTAL_ENV": env,
         "INSTANCE_PATH": str(instance_path),
@@ -152,10 +178,21 @@ def load_settings(overrides: dict | None = None) -> dict:
         # Host a request names; more host names the portal answers to, beside its own
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL") or None,
         "PORTAL_TRUSTED_HOSTS": os.environ.get("PORTAL_TRUSTED_HOSTS") or "",
+        # production: SQLite is refused unless this is set (a single small host)
+        "PORTAL_ALLOW_SQLITE": os.environ.get("PORTAL_ALLOW_SQLITE") or "",
     }
+    if os.environ.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = os.environ["SECRET_KEY"]
     settings.update(overrides)
     settings["DATABASE_URL"] = normalise_database_url(settings["DATABASE_URL"])
     settings.update(_hosts(settings["PORTAL_BASE_URL"], settings["PORTAL_TRUSTED_HOSTS"]))
-    if "SECRET_KEY" not in settings:
-        settings["SECRET_KEY"] = _secret_key(env, instance_path)
+    if env not in (DEVELOPMENT, PRODUCTION):
+        raise ConfigurationError(f"PORTAL_ENV must be {DEVELOPMENT} or {PRODUCTION}, not {env!r}.")
+    if env == PRODUCTION:
+        problems = _production_problems(settings)
+        if problems:
+            raise ConfigurationError(f"PORTAL_ENV=production refuses to start: {'; '.join(problems)}.")
+        settings.update(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    elif not settings.get("SECRET_KEY"):
+        settings["SECRET_KEY"] = _development_secret_key(instance_path)
     return settings

@@ -7,7 +7,7 @@ then the browser's ``Accept-Language``, then English.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_babel import get_locale
 from werkzeug.routing import BaseConverter
 
@@ -41,8 +41,6 @@ def init_app(app: Flask) -> None:
 
 def negotiate() -> str:
     """The language for a request whose URL does not name one."""
-    from flask import current_app
-
     languages = current_app.config["LANGUAGES"]
     chosen = request.cookies.get(COOKIE)
     if chosen in languages:
@@ -81,6 +79,6 @@ def alternates() -> dict[str, str]:
 def _remember_choice(response: Response) -> Response:
     lang = (request.view_args or {}).get("lang")
     if lang and request.cookies.get(COOKIE) != lang and response.status_code < 400:
-        response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax",
-                            secure=request.is_secure, httponly=True)
+        response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
+                            secure=request.is_secure or current_app.config["SESSION_COOKIE_SECURE"])
     return response
