@@ -5,19 +5,30 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
-from flask.cli import AppGroup
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import migrate, queries, search
 from portal.anonymise import DEFAULT_THRESHOLD
 from portal.config import DATASETS_PATH
-from portal.extensions import engine, session, store
+from portal.db import make_engine
+from portal.extensions import engine, session, store, use_engine
 from portal.ingest import demo
 from portal.ingest.service import OUTPUTS, ingest_responses
 from portal.publish import service
 
-portal_cli = AppGroup("portal", help="Manage the portal's database and datasets.")
+
+@click.group("portal", cls=AppGroup)
+@with_appcontext
+def portal_cli() -> None:
+    """Manage the portal's database and datasets."""
+    # An engine of the command line's own: a load or a migration may run for
+    # minutes, so no statement timeout; only init-db may create a SQLite file.
+    config = current_app.config
+    creating = click.get_current_context().invoked_subcommand == "init-db"
+    use_engine(current_app, make_engine(config["DATABASE_URL"], connect_timeout=config["DATABASE_CONNECT_TIMEOUT"],
+                                        create=creating))
 
 
 def init_app(app: Flask) -> None:
@@ -172,9 +183,15 @@ class Progress:
 
 
 def _require_schema() -> None:
+    url = engine().url
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        raise click.ClickException(f"the database file {url.database} does not exist; "
+                                   "run `flask --app portal portal init-db` to create it.")
     try:
         current = migrate.is_current(engine())
     except SQLAlchemyError as exc:
-        raise click.ClickException(f"cannot reach the database: {exc.__class__.__name__}")
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise click.ClickException(f"cannot reach the database {url.render_as_string(hide_password=True)}: "
+                                   f"{exc.__class__.__name__}: {reason}")
     if not current:
         raise click.ClickException("the database is not up to date; run `flask --app portal portal init-db`.")

@@ -147,6 +147,19 @@ def _hosts(base_url: str | None, trusted: str | Iterable[str]) -> dict:
     return settings
 
 
+def _seconds(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise ConfigurationError(f"{name} must be a number of seconds above 0, not {value!r}.")
+    return seconds
+
+
 def load_settings(overrides: dict | None = None) -> dict:
     """Return the portal's settings: environment first, then ``overrides``."""
     overrides = dict(overrides or {})
@@ -156,6 +169,11 @@ def load_settings(overrides: dict | None = None) -> dict:
         "PORTAL_ENV": env,
         "INSTANCE_PATH": str(instance_path),
         "DATABASE_URL": os.environ.get("DATABASE_URL") or default_database_url(instance_path),
+        # Seconds to connect to the database (and to wait for a pooled
+        # connection); seconds a statement of a web request may run. The
+        # command line's loads and migrations have no statement timeout.
+        "DATABASE_CONNECT_TIMEOUT": _seconds("DATABASE_CONNECT_TIMEOUT", 3.0),
+        "DATABASE_STATEMENT_TIMEOUT": _seconds("DATABASE_STATEMENT_TIMEOUT", 10.0),
         "HOST": os.environ.get("HOST") or "127.0.0.1",
         "PORT": _port(os.environ.get("PORT")),
         "DATASETS_PATH": str(DATASETS_PATH),

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, SecurityError
 
+from portal.db import unavailable
 from portal.i18n import negotiate
 from portal.storage import StoreUnavailable
 
@@ -34,6 +37,9 @@ UNTRUSTED_HOST = _l("This site is not available at that web address.")
 # Headers an error carries that its answer must keep (a 416's Content-Range, ...).
 KEPT_HEADERS = ("Content-Range", "Retry-After", "Allow", "WWW-Authenticate")
 RETRY_AFTER = "30"
+# The errors that may mean the database is unavailable (see database_unavailable).
+DATABASE_ERRORS = (DBAPIError, PoolTimeout)
+DATABASE_DETAIL = "The database cannot be reached at the moment; try again shortly."
 
 
 def is_machine_request() -> bool:
@@ -53,6 +59,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(StoreUnavailable, handle_store_unavailable)
+    for error_class in DATABASE_ERRORS:
+        app.register_error_handler(error_class, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected_error)
 
 
@@ -93,9 +101,29 @@ def handle_store_unavailable(error: StoreUnavailable):
     """The artefact store cannot be reached (or lost a file): a clear 503 and
     a log line, never a half file with a 200."""
     current_app.logger.error("Artefact store unavailable on %s: %s", request.path, error)
+    return _unavailable("The file store cannot be reached at the moment; try again shortly.")
+
+
+def handle_database_error(error: Exception):
+    """The database is unreachable, silent, too slow or its file is gone: a
+    503 with Retry-After, soon (see portal.db); any other database error is
+    a fault, answered as one."""
+    if not database_unavailable(error):
+        return handle_unexpected_error(error)
+    return _unavailable(DATABASE_DETAIL)
+
+
+def database_unavailable(error: Exception) -> bool:
+    """Whether ``error`` means the database is unavailable; if so, it is logged."""
+    if not unavailable(error):
+        return False
+    current_app.logger.error("Database unavailable on %s: %s", request.path, str(error).splitlines()[0])
+    return True
+
+
+def _unavailable(detail: str):
     if is_machine_request():
-        response = problem(503, "Service Unavailable",
-                           "The file store cannot be reached at the moment; try again shortly.")
+        response = problem(503, "Service Unavailable", detail)
     else:
         response = _page(503)
     response.headers["Retry-After"] = RETRY_AFTER

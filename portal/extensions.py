@@ -14,10 +14,22 @@ EXTENSION = "portal.db"
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
-    store = make_store(app.config)
-    app.extensions[EXTENSION] = (engine, make_sessionmaker(engine, store), store)
+    """The web application's engine: statements of a request are cut at the
+    statement timeout, and a missing SQLite file is an error, not created."""
+    use_engine(app, make_engine(app.config["DATABASE_URL"], connect_timeout=app.config["DATABASE_CONNECT_TIMEOUT"],
+                                statement_timeout=app.config["DATABASE_STATEMENT_TIMEOUT"], create=False),
+               make_store(app.config))
     app.teardown_appcontext(_close_session)
+
+
+def use_engine(app: Flask, engine: Engine, store: ArtefactStore | None = None) -> None:
+    """Open ``app``'s sessions on ``engine`` from now on (the command line
+    uses one of its own)."""
+    previous = app.extensions.get(EXTENSION)
+    if previous is not None:
+        previous[0].dispose()  # its idle connections; any in use stay usable
+        store = previous[2] if store is None else store
+    app.extensions[EXTENSION] = (engine, make_sessionmaker(engine, store), store)
 
 
 def engine() -> Engine:

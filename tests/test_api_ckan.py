@@ -3,9 +3,11 @@ HTTP) and through plain HTTP for the envelope, errors and CORS."""
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import ckanapi
 import pytest
+from sqlalchemy import make_url
 
 from portal.api.ckan_dicts import package_id, resource_id
 
@@ -380,7 +382,10 @@ def test_cors_preflight(client):
 def test_a_real_failure_is_a_500_envelope(backend, new_database, tmp_path):
     """A database without its tables: the failure is real, and answered as CKAN does."""
     from tests.conftest import make_app
-    broken = make_app(new_database(backend), tmp_path).test_client()
+    url = new_database(backend)
+    if backend == "sqlite":
+        sqlite3.connect(make_url(url).database).close()  # the file, empty (a missing one is a 503)
+    broken = make_app(url, tmp_path).test_client()
     response = broken.get("/api/3/action/package_list")
     assert response.status_code == 500
     assert response.json["error"] == {"__type": "Internal Server Error", "message": "Internal Server Error"}

@@ -117,3 +117,19 @@ def test_bad_port_is_a_clear_error(clean_env, tmp_path, port):
     clean_env.setenv("PORT", port)
     with pytest.raises(ConfigurationError, match="PORT must be"):
         load_settings({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_database_timeouts(clean_env, tmp_path):
+    settings = load_settings({"INSTANCE_PATH": str(tmp_path)})
+    assert (settings["DATABASE_CONNECT_TIMEOUT"], settings["DATABASE_STATEMENT_TIMEOUT"]) == (3.0, 10.0)
+    clean_env.setenv("DATABASE_CONNECT_TIMEOUT", "5")
+    clean_env.setenv("DATABASE_STATEMENT_TIMEOUT", "2.5")
+    settings = load_settings({"INSTANCE_PATH": str(tmp_path)})
+    assert (settings["DATABASE_CONNECT_TIMEOUT"], settings["DATABASE_STATEMENT_TIMEOUT"]) == (5.0, 2.5)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan"])
+def test_bad_database_timeout_is_a_clear_error(clean_env, tmp_path, value):
+    clean_env.setenv("DATABASE_STATEMENT_TIMEOUT", value)
+    with pytest.raises(ConfigurationError, match="DATABASE_STATEMENT_TIMEOUT must be a number of seconds"):
+        load_settings({"INSTANCE_PATH": str(tmp_path)})

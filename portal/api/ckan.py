@@ -33,6 +33,7 @@ from portal.api.ckan_params import (
     ValidationError,
     check_text,
 )
+from portal.errors import DATABASE_DETAIL, DATABASE_ERRORS, RETRY_AFTER, database_unavailable
 from portal.extensions import session
 
 bp = Blueprint("ckan_api", __name__, url_prefix="/api")
@@ -43,7 +44,7 @@ METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 ALLOWED = "GET, HEAD, POST, OPTIONS"
 ERROR_TYPES = {400: "Bad Request", 403: "Authorization Error", 404: "Not Found Error",
                405: "Method Not Allowed", 409: "Validation Error", 413: "Request Entity Too Large",
-               500: "Internal Server Error"}
+               500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 def help_url(name: str | None = None) -> str:
@@ -105,6 +106,18 @@ def _http_error(error: HTTPException) -> Response:
 def _unexpected(error: Exception) -> Response:
     current_app.logger.exception("Unhandled error in the CKAN API on %s", request.path)
     return failure(500, {"__type": "Internal Server Error", "message": "Internal Server Error"})
+
+
+def _database_error(error: Exception) -> Response:
+    if not database_unavailable(error):
+        return _unexpected(error)
+    response = failure(503, {"__type": ERROR_TYPES[503], "message": DATABASE_DETAIL})
+    response.headers["Retry-After"] = RETRY_AFTER
+    return response
+
+
+for _error_class in DATABASE_ERRORS:
+    bp.register_error_handler(_error_class, _database_error)
 
 
 @bp.route("/3", strict_slashes=False)
