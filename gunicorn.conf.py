@@ -2,11 +2,11 @@
 
     gunicorn -c gunicorn.conf.py "portal:create_app()"
 
-HOST, PORT, WORKERS, THREADS, TIMEOUT and MAX_REQUESTS can be changed from the
-environment. In production, put a buffering reverse proxy (nginx or similar) in
-front: it absorbs slow clients, keeps connections alive to browsers and
-serves TLS, so that gunicorn's threads are busy only while the portal itself
-is working.
+HOST, PORT, WORKERS, THREADS, TIMEOUT, MAX_REQUESTS and REQUEST_TIMEOUT can be
+changed from the environment. In production, put a buffering reverse proxy
+(nginx or similar) in front: it absorbs slow clients, keeps connections alive
+to browsers and serves TLS, so that gunicorn's threads are busy only while the
+portal itself is working.
 """
 from __future__ import annotations
 
@@ -68,8 +68,13 @@ workers = _int("WORKERS", 2)
 # thread, and the other threads keep answering. The portal's request handling
 # is I/O-bound (database, streaming files), so threads overlap well despite
 # the GIL.
-worker_class = "gthread"
+worker_class = "portal.serving.ThreadWorker"
 threads = _int("THREADS", 8)
+# That worker is gunicorn's gthread worker, except that a thread is given a
+# connection only once a whole request has arrived on it: a client that stops
+# sending half-way (headers that never end, a body shorter than its
+# Content-Length) holds no thread, and is closed after REQUEST_TIMEOUT seconds
+# (10 by default; see portal/serving.py).
 
 # A worker that has not answered its arbiter for this long is killed and
 # replaced. Downloads stream in chunks and keep the worker alive, so a long
