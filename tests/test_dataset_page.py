@@ -151,3 +151,18 @@ def test_other_language_data_is_marked_with_its_language(client):
     assert '<td lang="en">Isle of Anglesey</td>' in welsh
     english = page(client, "/en/datasets/councils/")
     assert '<td lang="cy">Ynys Môn</td>' in english
+
+
+@pytest.mark.parametrize("lang, about", [("en", "About "), ("cy", "Mae tua ")])
+def test_an_estimated_total_says_so(client, monkeypatch, lang, about):
+    """A search whose total PostgreSQL estimates reads as an estimate; on
+    SQLite every total is counted."""
+    from portal import datastore
+    monkeypatch.setattr(datastore, "ESTIMATE_FROM", 0)
+    page = client.get(f"/{lang}/datasets/maturity-scores/?_q=castell-nedd")
+    assert page.status_code == 200
+    count = re.search(r'id="preview-count">(.*?)</p>', page.get_data(as_text=True), re.S).group(1)
+    postgres = client.application.config["DATABASE_URL"].startswith("postgresql")
+    assert (about in count) is postgres
+    if not postgres:
+        assert "21" in count

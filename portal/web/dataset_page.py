@@ -41,6 +41,7 @@ class Preview:
     csv_url: str
     json_url: str
     error: datastore.QueryError | None = None
+    estimated: bool = False  # the total is an estimate (a search matching many rows)
 
     def page_url(self, page: int) -> str:
         return this_url(_args(_page=str(page)))
@@ -85,7 +86,7 @@ def preview(version: DatasetVersion, lang: str) -> Preview:
         query, page = datastore.RowQuery(limit=20), 1
         result = datastore.run(session(), resource, query, current_app.config["SECRET_KEY"])
     pages = max(1, math.ceil(result.total / query.limit))
-    if page > pages:
+    if page > pages and not result.total_estimated:
         abort(404)
     sorted_on = dict(query.sort)
     columns = []
@@ -108,7 +109,8 @@ def preview(version: DatasetVersion, lang: str) -> Preview:
     return Preview(resource, columns, result.rows if not error else [], result.total if not error else 0,
                    page, pages, query.limit, filters, query.q,
                    query_url(endpoint, download, **common, fmt="csv"),
-                   query_url(endpoint, download, **common, fmt="json"), error)
+                   query_url(endpoint, download, **common, fmt="json"), error,
+                   result.total_estimated and not error)
 
 
 def citation(version: DatasetVersion, lang: str, url: str) -> dict:
