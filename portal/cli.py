@@ -17,6 +17,7 @@ from portal.extensions import engine, session, store, use_engine
 from portal.ingest import demo
 from portal.ingest.service import OUTPUTS, ingest_responses
 from portal.publish import service
+from portal.web import feeds
 
 
 @click.group("portal", cls=AppGroup)
@@ -88,6 +89,14 @@ def load(path: str, changelog_en: str | None, changelog_cy: str | None) -> None:
             click.echo(result.report.render())
     if not all(result.ok for result in results):
         raise click.ClickException("nothing was published.")
+    if any(result.status == "published" for result in results):
+        _build_catalogue()
+
+
+def _build_catalogue() -> None:
+    made = feeds.build_catalogue(current_app)
+    if made:
+        click.echo(f"DCAT catalogue: first page made ({', '.join(made)})")
 
 
 @portal_cli.command("ingest-responses")
@@ -131,6 +140,8 @@ def ingest(responses: str, invitations: str, threshold: int, demo: bool, dry_run
             click.echo(f"{loaded.name}: published version {loaded.version}")
         else:
             click.echo(f"{loaded.name}: unchanged (version {loaded.version} has the same content)")
+    if any(loaded.status == "published" for loaded in result.published):
+        _build_catalogue()
 
 
 @portal_cli.command("demo-data")

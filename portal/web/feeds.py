@@ -64,6 +64,21 @@ def catalog(syntax: str):
     return response
 
 
+def build_catalogue(app) -> list[str]:
+    """Make and keep the first page of the DCAT catalogue in every syntax, for
+    the catalogue as it now stands, as a request would (called after a
+    publication). Only with PORTAL_BASE_URL: without it, absolute URLs come
+    from each request's host, so no page can be made ahead for them."""
+    if not app.config.get("PORTAL_BASE_URL"):
+        return []
+    client = app.test_client()
+    made = []
+    for syntax in dcat.SYNTAXES:
+        if client.get(f"/catalog.{syntax}").status_code == 200:
+            made.append(syntax)
+    return made
+
+
 def _page_number(last: int) -> int:
     values = request.args.getlist("page")
     if not values:
