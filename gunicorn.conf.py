@@ -41,7 +41,7 @@ class Response(wsgi.Response):
         return [line for line in super().default_headers() if not line.lower().startswith("server:")]
 
 
-wsgi.Response = Response  # type: ignore[misc]
+wsgi.Response = Response
 
 
 def _int(name: str, default: int) -> int:

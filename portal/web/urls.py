@@ -47,7 +47,7 @@ def this_url(query: Query | None = None, /, *, external: bool = False, **changes
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(query_url=query_url, this_url=this_url)
     if app.config.get("PORTAL_BASE_URL"):
-        app.wsgi_app = SchemeOf(app.wsgi_app, app.config["PREFERRED_URL_SCHEME"])  # type: ignore[method-assign]
+        app.wsgi_app = SchemeOf(app.wsgi_app, app.config["PREFERRED_URL_SCHEME"])
 
 
 class SchemeOf:
