@@ -16,6 +16,7 @@ from portal.db import make_engine
 from portal.extensions import engine, session, store, use_engine
 from portal.ingest import demo
 from portal.ingest.service import OUTPUTS, ingest_responses
+from portal.packages.limits import Limits
 from portal.publish import service
 from portal.web import feeds
 
@@ -55,7 +56,7 @@ def validate(path: str) -> None:
     """Validate the data package at PATH (a folder or its datapackage.json), or
     every package in the sub-folders of PATH. Exits non-zero on any problem."""
     _require_schema()
-    results = service.validate_path(session(), path)
+    results = service.validate_path(session(), path, _limits())
     for _content, report in results:
         click.echo(report.render())
     invalid = sum(not report.valid for _, report in results)
@@ -77,7 +78,8 @@ def load(path: str, changelog_en: str | None, changelog_cy: str | None) -> None:
     _require_schema()
     changelog = (changelog_en, changelog_cy) if changelog_en else None
     with Progress() as progress:
-        results = service.load_path(session(), path, changelog=changelog, progress=progress)
+        results = service.load_path(session(), path, changelog=changelog, progress=progress,
+                                    limits=_limits())
     for result in results:
         if result.status == "published":
             click.echo(f"{result.name}: published version {result.version}")
@@ -97,6 +99,10 @@ def _build_catalogue() -> None:
     made = feeds.build_catalogue(current_app)
     if made:
         click.echo(f"DCAT catalogue: first page made ({', '.join(made)})")
+
+
+def _limits() -> Limits:
+    return Limits.from_settings(current_app.config)
 
 
 @portal_cli.command("ingest-responses")

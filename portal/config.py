@@ -28,6 +28,18 @@ DEFAULT_LANGUAGE = "en"
 DEVELOPMENT, PRODUCTION = "development", "production"
 MIN_SECRET_KEY_LENGTH = 32
 
+# What a data package may cost to check: each is refused, naming the limit,
+# before frictionless reads the data. PostgreSQL tables hold at most 1,600
+# columns, and the row store adds three of its own.
+PACKAGE_LIMITS = {
+    "PACKAGE_MAX_FILE_BYTES": 8 * 1024 ** 3,
+    "PACKAGE_MAX_LINE_BYTES": 1024 ** 2,
+    "PACKAGE_MAX_FIELDS": 1000,
+    "PACKAGE_MAX_DESCRIPTOR_BYTES": 10 * 1024 ** 2,
+    "PACKAGE_MAX_DESCRIPTOR_DEPTH": 64,
+}
+MAX_TABLE_FIELDS = 1600 - 3
+
 
 class ConfigurationError(click.ClickException):
     """The environment does not describe a portal that can start. A
@@ -160,6 +172,15 @@ def _seconds(name: str, default: float) -> float:
     return seconds
 
 
+def _package_limits() -> dict[str, int]:
+    limits = {name: _positive(name, default) for name, default in PACKAGE_LIMITS.items()}
+    if limits["PACKAGE_MAX_FIELDS"] > MAX_TABLE_FIELDS:
+        raise ConfigurationError(f"PACKAGE_MAX_FIELDS must be at most {MAX_TABLE_FIELDS} (the columns a "
+                                 f"PostgreSQL table holds, less the row store's own three), not "
+                                 f"{limits['PACKAGE_MAX_FIELDS']}.")
+    return limits
+
+
 def load_settings(overrides: dict | None = None) -> dict:
     """Return the portal's settings: environment first, then ``overrides``."""
     overrides = dict(overrides or {})
@@ -190,6 +211,7 @@ def load_settings(overrides: dict | None = None) -> dict:
         # Datasets per page of /catalog.ttl|jsonld|rdf (one document up to this many;
         # 100, as ckanext-dcat pages its catalogue, keeps the first build of a page short)
         "CATALOG_PAGE_SIZE": _positive("CATALOG_PAGE_SIZE", 100),
+        **_package_limits(),
         "PUBLISHER_EN": "Wales Audit Office",
         "PUBLISHER_CY": "Swyddfa Archwilio Cymru",
         # https://data.example.wales: what every absolute URL is built from, whatever

@@ -133,3 +133,14 @@ def test_bad_database_timeout_is_a_clear_error(clean_env, tmp_path, value):
     clean_env.setenv("DATABASE_STATEMENT_TIMEOUT", value)
     with pytest.raises(ConfigurationError, match="DATABASE_STATEMENT_TIMEOUT must be a number of seconds"):
         load_settings({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_package_limits_come_from_the_environment(clean_env, tmp_path):
+    clean_env.setenv("PACKAGE_MAX_LINE_BYTES", "4096")
+    assert load_settings({"INSTANCE_PATH": str(tmp_path)})["PACKAGE_MAX_LINE_BYTES"] == 4096
+    clean_env.setenv("PACKAGE_MAX_FIELDS", "1598")
+    with pytest.raises(ConfigurationError, match="PACKAGE_MAX_FIELDS must be at most 1597"):
+        load_settings({"INSTANCE_PATH": str(tmp_path)})
+    clean_env.setenv("PACKAGE_MAX_FIELDS", "many")
+    with pytest.raises(ConfigurationError, match="PACKAGE_MAX_FIELDS must be a whole number"):
+        load_settings({"INSTANCE_PATH": str(tmp_path)})

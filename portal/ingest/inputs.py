@@ -17,8 +17,9 @@ from pathlib import Path
 from frictionless import FrictionlessException, Resource, Schema
 
 from portal.ingest.aggregate import Response
+from portal.packages.limits import encoding_message, line_of
 from portal.packages.problems import ValidationReport
-from portal.packages.reader import Resolver, check_external_references, encoding_message, line_of
+from portal.packages.reader import Resolver, check_external_references
 
 SCHEMAS = Path(__file__).parent / "schemas"
 MAX_BYTES = 200 * 1024 * 1024

@@ -2,11 +2,12 @@
 
 Checks, in order, each reported with its file, row and field:
 
-1. the descriptor exists, is UTF-8 JSON and an object;
+1. the descriptor exists, is within the size and depth limits (see
+   :mod:`portal.packages.limits`), is UTF-8 JSON and an object;
 2. the portal's metadata rules: bilingual titles and descriptions (see
    ``datasets/README.md``), a licence, sources, safe resource paths that stay
    inside the package folder, inline Table Schemas;
-3. every resource file is UTF-8;
+3. every resource file is within the limits, UTF-8, and holds no NUL character;
 4. frictionless validation (types, constraints, labels, primary and foreign keys,
    byte counts and hashes);
 5. references to other packages (``externalReference`` on a field), resolved
@@ -20,6 +21,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,8 +29,11 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from frictionless import FrictionlessException, Package
+import attrs
+from frictionless import Checklist, FrictionlessException, Package, errors
 
+from portal.packages.limits import (Limits, Refused, csv_options, encoding_message, json_depth, line_of,
+                                    scan_file)
 from portal.packages.problems import ValidationReport
 from portal.vocabulary import THEMES
 
@@ -36,11 +41,9 @@ DESCRIPTOR = "datapackage.json"
 LANGUAGES = ("en", "cy")
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FIELD_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-MAX_DESCRIPTOR_BYTES = 2 * 1024 * 1024
 # What a table of the row store can hold: PostgreSQL's identifiers are at most
-# 63 bytes, and its tables at most 1,600 columns (the store adds three).
+# 63 bytes (the number of columns is a limit, PACKAGE_MAX_FIELDS).
 MAX_FIELD_NAME = 63
-MAX_FIELDS = 1000
 
 # (package, resource, field) -> the set of values published there, or None
 # when no such package is known.
@@ -111,17 +114,17 @@ def descriptor_path(path: str | Path) -> Path:
     return path / DESCRIPTOR if path.is_dir() else path
 
 
-def read_package(path: str | Path, resolver: Resolver | None = None
+def read_package(path: str | Path, resolver: Resolver | None = None, limits: Limits = Limits()
                  ) -> tuple[PackageContent | None, ValidationReport]:
     """Return the package's content and a report; content is None unless valid."""
     descriptor_file = descriptor_path(path)
     report = ValidationReport(source=str(descriptor_file))
-    descriptor = _read_descriptor(descriptor_file, report)
+    descriptor = read_descriptor(descriptor_file, report, limits)
     if descriptor is None:
         return None, report
     base = descriptor_file.parent.resolve()
-    _check_metadata(descriptor, report)
-    files = _read_resource_files(descriptor, base, report)
+    _check_metadata(descriptor, report, limits)
+    files = _read_resource_files(descriptor, base, report, limits)
     if not report.valid:
         return None, report
     _frictionless_validate(descriptor, base, report)
@@ -143,14 +146,24 @@ def read_package(path: str | Path, resolver: Resolver | None = None
 
 # -- 1. the descriptor --------------------------------------------------------
 
-def _read_descriptor(file: Path, report: ValidationReport) -> dict | None:
+def read_descriptor(file: Path, report: ValidationReport, limits: Limits = Limits()) -> dict | None:
+    """The descriptor in ``file``, or None with the problems in ``report``."""
     name = file.name
     if not file.is_file():
         report.add(name, f"no {DESCRIPTOR} found at {file}", code="missing-descriptor")
         return None
-    raw = file.read_bytes()
-    if len(raw) > MAX_DESCRIPTOR_BYTES:
-        report.add(name, f"descriptor is larger than {MAX_DESCRIPTOR_BYTES} bytes", code="too-large")
+    with open(file, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        raw = handle.read(limits.descriptor_bytes + 1) if size <= limits.descriptor_bytes else b""
+    size = max(size, len(raw))  # (it may have grown since)
+    if size > limits.descriptor_bytes:
+        report.add(name, limits.exceeded("descriptor_bytes", "the descriptor is", size, "bytes"),
+                   code="too-large")
+        return None
+    depth = json_depth(raw)
+    if depth > limits.descriptor_depth:
+        report.add(name, limits.exceeded("descriptor_depth", "the descriptor nests", depth, "levels deep"),
+                   code="too-deep")
         return None
     try:
         text = raw.decode("utf-8")
@@ -172,7 +185,7 @@ def _read_descriptor(file: Path, report: ValidationReport) -> dict | None:
 
 # -- 2. the portal's metadata rules ------------------------------------------
 
-def _check_metadata(d: dict, report: ValidationReport) -> None:
+def _check_metadata(d: dict, report: ValidationReport, limits: Limits) -> None:
     def problem(where: str, message: str, fld: str | None = None) -> None:
         report.add(DESCRIPTOR, f"{where}: {message}", field=fld, code="metadata-error")
 
@@ -240,9 +253,9 @@ def _check_metadata(d: dict, report: ValidationReport) -> None:
         if not isinstance(fields, list) or not fields:
             problem(f"{where}.schema.fields", "at least one field is required")
             continue
-        if len(fields) > MAX_FIELDS:
-            problem(f"{where}.schema.fields", f"{len(fields)} fields: the row store holds at most "
-                    f"{MAX_FIELDS} a table")
+        if len(fields) > limits.fields:
+            problem(f"{where}.schema.fields",
+                    limits.exceeded("fields", "the schema has", len(fields), "fields"))
         for position, fld in enumerate(fields):
             if not isinstance(fld, dict):
                 problem(f"{where}.schema.fields[{position}]", "must be an object")
@@ -288,10 +301,11 @@ def _check_resource_path(resource: dict, where: str, problem) -> None:
 
 # -- 3. resource files --------------------------------------------------------
 
-def _read_resource_files(d: dict, base: Path, report: ValidationReport
+def _read_resource_files(d: dict, base: Path, report: ValidationReport, limits: Limits
                          ) -> dict[str, tuple[Path, str, int, int]]:
-    """Each resource file's path, sha256 and size, read in chunks (checking
-    that it is UTF-8 on the way), never whole."""
+    """Each resource file's path, sha256, size and lines, read in one
+    streaming pass that checks it against the limits (see
+    :func:`portal.packages.limits.scan_file`)."""
     files: dict[str, tuple[Path, str, int, int]] = {}
     if not report.valid:
         return files
@@ -304,47 +318,14 @@ def _read_resource_files(d: dict, base: Path, report: ValidationReport
         if not file.is_file():
             report.add(path, "file not found in the package folder", code="missing-file")
             continue
-        digest, size, lines, problem = _scan_file(file)
-        if problem is not None:
-            line, message = problem
-            report.add(path, message, row=line, code="encoding-error")
+        names = [fld["name"] for fld in resource["schema"]["fields"]]
+        try:
+            scan = scan_file(file, limits, names, csv_options(resource))
+        except Refused as refused:
+            report.add(path, refused.message, row=refused.row, field=refused.field, code=refused.code)
             continue
-        files[resource["name"]] = (file, digest, size, lines)
+        files[resource["name"]] = (file, scan.sha256, scan.size, scan.lines)
     return files
-
-
-def _scan_file(file: Path) -> tuple[str, int, int, tuple[int, str] | None]:
-    """The file's sha256, size and lines, checking on the way that it is UTF-8; the
-    problem is the line and a message naming the first byte that is not. Read in chunks cut
-    after a newline, which never falls inside a character."""
-    digest, size, line, pending = hashlib.sha256(), 0, 1, b""
-    with open(file, "rb") as handle:
-        while True:
-            chunk = handle.read(1024 * 1024)
-            digest.update(chunk)
-            size += len(chunk)
-            buffer = pending + chunk
-            cut = len(buffer) if not chunk else buffer.rfind(b"\n") + 1
-            piece, pending = buffer[:cut], buffer[cut:]
-            try:
-                piece.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                at = line + piece.count(b"\n", 0, exc.start)
-                return "", size, at, (at, encoding_message(piece, exc, at))
-            line += piece.count(b"\n")
-            if not chunk:
-                return digest.hexdigest(), size, line - 1, None
-
-
-def encoding_message(raw: bytes, exc: UnicodeDecodeError, line: int | None = None) -> str:
-    byte = raw[exc.start:exc.start + 1].hex().upper()
-    line = line if line is not None else line_of(raw, exc.start)
-    return (f"not valid UTF-8 (byte 0x{byte} at line {line}); "
-            "save the file with UTF-8 encoding")
-
-
-def line_of(raw: bytes, offset: int) -> int:
-    return raw.count(b"\n", 0, offset) + 1
 
 
 # -- 4. frictionless ------------------------------------------------------------
@@ -352,7 +333,7 @@ def line_of(raw: bytes, offset: int) -> int:
 def _frictionless_validate(d: dict, base: Path, report: ValidationReport) -> None:
     try:
         package = Package(copy.deepcopy(d), basepath=str(base))
-        result = package.validate()
+        result = package.validate(SlimChecklist())
     except FrictionlessException as exc:
         report.add(DESCRIPTOR, exc.error.message, code=exc.error.type)
         return
@@ -363,6 +344,29 @@ def _frictionless_validate(d: dict, base: Path, report: ValidationReport) -> Non
         for error in task.errors:
             report.add(file, _friendly(error), row=getattr(error, "row_number", None),
                        field=getattr(error, "field_name", None), code=error.type)
+
+
+@attrs.define(kw_only=True, repr=False)
+class SlimChecklist(Checklist):
+    """Keeps each error without the cells of its row, and with its cell and
+    message shortened: else the thousand errors frictionless keeps would keep
+    as many rows, each as long as the line limit, in memory."""
+
+    def match(self, error: errors.Error) -> bool:
+        if not super().match(error):
+            return False
+        if isinstance(error, errors.RowError):
+            error.cells = []
+            error.metadata_defaults.pop("cells", None)  # a copy frictionless keeps of lists it was given
+        if isinstance(error, errors.CellError):
+            error.cell = _shown(error.cell)
+        error.message = _shown(error.message, 1000)
+        return True
+
+
+def _shown(cell: Any, width: int = 40) -> str:
+    text = str(cell)
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 MISSING = "_missing"  # per row: which missing-value marker a cell held, where not ""

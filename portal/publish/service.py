@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import graphlib
-import json
 import logging
 import tempfile
 from collections.abc import Callable
@@ -24,7 +23,9 @@ from sqlalchemy.orm import Session
 from portal import datastore, rowstore, search
 from portal.model import Dataset, DatasetVersion, Resource, ResourceField
 from portal.packages import PackageContent, ValidationReport, read_package
-from portal.packages.reader import DESCRIPTOR, ResourceContent, descriptor_path, external_references
+from portal.packages.limits import Limits
+from portal.packages.reader import (DESCRIPTOR, ResourceContent, descriptor_path, external_references,
+                                    read_descriptor)
 from portal.publish import artefacts
 from portal.queries import latest_version
 from portal.storage import ArtefactStore, StoreUnavailable
@@ -58,9 +59,10 @@ class ReferenceResolver:
     being checked (what is about to be published with it), else the published
     version."""
 
-    def __init__(self, session: Session, search_path: Path | None = None):
+    def __init__(self, session: Session, search_path: Path | None = None, limits: Limits = Limits()):
         self.session = session
         self.search_path = search_path
+        self.limits = limits
         self._cache: dict[tuple[str, str, str], set[str] | None] = {}
 
     def __call__(self, package: str, resource: str, field: str) -> set[str] | None:
@@ -90,7 +92,7 @@ class ReferenceResolver:
         if not (folder / DESCRIPTOR).is_file() or not folder.resolve().is_relative_to(
                 self.search_path.resolve()):
             return None
-        content, _report = read_package(folder, resolver=self)
+        content, _report = read_package(folder, resolver=self, limits=self.limits)
         if content is None:
             return None
         res = next((r for r in content.resources if r.name == resource), None)
@@ -99,13 +101,14 @@ class ReferenceResolver:
         return {str(row.get(field)) for row in res.rows() if row.get(field) is not None}
 
 
-def validate_path(session: Session, path: str | Path) -> list[tuple[PackageContent | None, ValidationReport]]:
+def validate_path(session: Session, path: str | Path, limits: Limits = Limits()
+                  ) -> list[tuple[PackageContent | None, ValidationReport]]:
     """Validate one package folder, or every package folder inside ``path``."""
-    return [read_package(folder, resolver=ReferenceResolver(session, folder.parent))
-            for folder in package_folders(path)]
+    return [read_package(folder, resolver=ReferenceResolver(session, folder.parent, limits), limits=limits)
+            for folder in package_folders(path, limits)]
 
 
-def package_folders(path: str | Path) -> list[Path]:
+def package_folders(path: str | Path, limits: Limits = Limits()) -> list[Path]:
     """The package at ``path``, or the packages in its sub-folders in dependency order."""
     path = Path(path)
     if not path.is_dir() or (path / DESCRIPTOR).is_file():
@@ -116,7 +119,7 @@ def package_folders(path: str | Path) -> list[Path]:
     by_name = {folder.name: folder for folder in folders}
     graph = graphlib.TopologicalSorter()
     for folder in folders:
-        graph.add(folder.name, *(dep for dep in _declared_references(folder) if dep in by_name))
+        graph.add(folder.name, *(dep for dep in _declared_references(folder, limits) if dep in by_name))
     try:
         order = list(graph.static_order())
     except graphlib.CycleError:
@@ -124,21 +127,22 @@ def package_folders(path: str | Path) -> list[Path]:
     return [by_name[name] for name in order]
 
 
-def _declared_references(folder: Path) -> set[str]:
+def _declared_references(folder: Path, limits: Limits) -> set[str]:
+    """The packages ``folder``'s descriptor refers to; none when it cannot be
+    read (its validation reports why)."""
     try:
-        descriptor = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        descriptor = read_descriptor(folder / DESCRIPTOR, ValidationReport(str(folder)), limits)
+    except OSError:
         return set()
-    if not isinstance(descriptor, dict):
-        return set()
-    return {ref["package"] for _, _, ref in external_references(descriptor)}
+    return {ref["package"] for _, _, ref in external_references(descriptor or {})}
 
 
 def load_path(session: Session, path: str | Path, *, changelog: tuple[str, str] | None = None,
-              now: dt.datetime | None = None, progress: Progress | None = None) -> list[LoadResult]:
+              now: dt.datetime | None = None, progress: Progress | None = None,
+              limits: Limits = Limits()) -> list[LoadResult]:
     """Validate every package at ``path``; only if all are valid, publish them
     (in dependency order, in one transaction) as new versions."""
-    return publish_all(session, validate_path(session, path), changelog=changelog, now=now,
+    return publish_all(session, validate_path(session, path, limits), changelog=changelog, now=now,
                        progress=progress)
 
 
