@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import migrate, queries, search
+from portal import migrate, queries, rowstore, search
 from portal.anonymise import DEFAULT_THRESHOLD
 from portal.config import DATASETS_PATH
 from portal.db import make_engine
@@ -77,15 +77,20 @@ def load(path: str, changelog_en: str | None, changelog_cy: str | None) -> None:
         raise click.UsageError("give the changelog in both languages: --changelog-en and --changelog-cy.")
     _require_schema()
     changelog = (changelog_en, changelog_cy) if changelog_en else None
-    with Progress() as progress:
-        results = service.load_path(session(), path, changelog=changelog, progress=progress,
-                                    limits=_limits())
+    try:
+        with Progress() as progress:
+            results = service.load_path(session(), path, changelog=changelog, progress=progress,
+                                        limits=_limits())
+    except (SQLAlchemyError, rowstore.StoreError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise click.ClickException(f"could not publish ({exc.__class__.__name__}: {reason}); "
+                                   "nothing was published.") from None
     for result in results:
         if result.status == "published":
             click.echo(f"{result.name}: published version {result.version}")
         elif result.status == "unchanged":
             click.echo(f"{result.name}: unchanged (version {result.version} has the same content)")
-        elif result.status == "not-published":
+        elif result.status == "not-published" and result.report.valid:
             click.echo(f"{result.name}: valid, not published because another package is invalid")
         else:
             click.echo(result.report.render())

@@ -43,6 +43,10 @@ KINDS = {"integer": "integer", "year": "integer", "number": "number", "boolean":
          "any": "json"}
 NOT_TEXT = {"integer", "number", "boolean"}  # kinds that full-text search does not read
 INT64 = (-(2 ** 63), 2 ** 63 - 1)
+# PostgreSQL keeps a row in one 8 kB page: 8,160 bytes at most, with its
+# header; fixed-width values take their width, aligned to it.
+MAX_ROW_BYTES = 8160
+FIXED_WIDTHS = {"integer": 8, "number": 8, "date": 4, "boolean": 1}
 TABLE_NAME = re.compile(r"^rows_[0-9]+_[0-9a-f]{8}$")
 TOKEN = re.compile(r"[^\W_]+")
 
@@ -53,6 +57,22 @@ class StoreError(RuntimeError):
 
 def kind_of(field_type: str | None) -> str:
     return KINDS.get(field_type or "string", "string")
+
+
+def full_row_bytes(kinds: Iterable[str]) -> int:
+    """The fewest bytes a row with every field filled takes in PostgreSQL:
+    the header with its null bitmap, ``_row``, fixed-width values aligned,
+    and a byte (at least) for each text, JSON and ``_full_text`` value."""
+    kinds = list(kinds)
+    size = _aligned(23 + (len(kinds) + 3 + 7) // 8, 8) + 4
+    for kind in kinds:
+        width = FIXED_WIDTHS.get(kind)
+        size = _aligned(size, width) + width if width else size + 1
+    return _aligned(size + 1, 8)
+
+
+def _aligned(size: int, alignment: int) -> int:
+    return -(-size // alignment) * alignment
 
 
 def new_table_name(resource_id: int) -> str:
@@ -200,24 +220,74 @@ class RowTable:
             .where(literal_column(f'"{self.fts_name}"').op("MATCH")(bindparam("fts_query", expression))))
 
 
-def _store_integer(f: FieldColumn, value: Any, number: int) -> int:
+def _integer_refusal(value: Any) -> str | None:
     if type(value) is not int or not INT64[0] <= value <= INT64[1]:
-        raise StoreError(f"row {number}, field {f.name}: {value!r} is beyond a 64-bit integer")
+        return "is beyond a 64-bit integer"
+    return None
+
+
+def _number_refusal(value: Any) -> str | None:
+    try:
+        finite = math.isfinite(float(value))
+    except (TypeError, ValueError, OverflowError):  # such as Decimal("sNaN")
+        finite = False
+    return None if finite else "is not a finite number"
+
+
+def _text_refusal(value: Any) -> str | None:
+    return "holds a NUL character" if isinstance(value, str) and "\x00" in value else None
+
+
+JSON_REFUSAL = "holds a value JSON cannot carry (NaN, an infinity or a lone surrogate)"
+
+
+def _json_refusal(value: Any) -> str | None:
+    try:
+        _json_text(value)
+    except (TypeError, ValueError, UnicodeEncodeError):
+        return JSON_REFUSAL
+    return None
+
+
+def _json_text(value: Any) -> str:
+    text_value = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    text_value.encode("utf-8")
+    return text_value
+
+
+# Why a column of each kind cannot hold a value (not null), or None when it can.
+REFUSALS = {"integer": _integer_refusal, "number": _number_refusal, "string": _text_refusal,
+            "json": _json_refusal}
+
+
+def _refuse(f: FieldColumn, value: Any, number: int, reason: str) -> StoreError:
+    return StoreError(f"row {number}, field {f.name}: {value!r} {reason}")
+
+
+def _store_integer(f: FieldColumn, value: Any, number: int) -> int:
+    if reason := _integer_refusal(value):
+        raise _refuse(f, value, number, reason)
     return value
 
 
 def _store_number(f: FieldColumn, value: Any, number: int) -> float:
-    number_value = float(value)
-    if not math.isfinite(number_value):
-        raise StoreError(f"row {number}, field {f.name}: {value!r} is not a finite number")
-    return number_value
+    if reason := _number_refusal(value):
+        raise _refuse(f, value, number, reason)
+    return float(value)
 
 
 def _store_text(f: FieldColumn, value: Any, number: int) -> str:
     text_value = value if isinstance(value, str) else str(value)
-    if "\x00" in text_value:
-        raise StoreError(f"row {number}, field {f.name}: the text holds a NUL character")
+    if reason := _text_refusal(text_value):
+        raise StoreError(f"row {number}, field {f.name}: the text {reason}")
     return text_value
+
+
+def _store_json(f: FieldColumn, value: Any, number: int) -> str:
+    try:
+        return _json_text(value)
+    except (TypeError, ValueError, UnicodeEncodeError):
+        raise _refuse(f, value, number, JSON_REFUSAL) from None
 
 
 # Values as the database driver takes them: dates as ISO text, which both
@@ -227,7 +297,7 @@ _STORE = {
     "number": _store_number,
     "boolean": lambda f, value, number: bool(value),
     "date": lambda f, value, number: value if isinstance(value, str) else value.isoformat(),
-    "json": lambda f, value, number: json.dumps(value, ensure_ascii=False),
+    "json": _store_json,
     "string": _store_text,
 }
 
@@ -264,9 +334,18 @@ def insert(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any
     """Insert every row, numbered from ``start``, in batches; returns how
     many. ``progress(n)`` is called after each batch with the rows written so
     far. ``rows`` must not read from the same connection (on PostgreSQL the
-    rows go in one COPY, which holds the connection until it ends)."""
-    if table.dialect == "postgresql":
-        return _copy(connection, table, rows, progress, start)
+    rows go in one COPY, which holds the connection until it ends). Rows the
+    database refuses raise :class:`StoreError`."""
+    try:
+        if table.dialect == "postgresql":
+            return _copy(connection, table, rows, progress, start)
+        return _executemany(connection, table, rows, progress, start)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise StoreError(f"the database refused the rows: {exc}".strip()) from exc
+
+
+def _executemany(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any]], progress,
+                 start: int) -> int:
     names = [ROW] + [f.name for f in table.fields] + [MISSING]
     columns = ", ".join(f'"{name}"' for name in names)
     statement = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})'

@@ -7,6 +7,7 @@ import os
 import pytest
 
 from tests.helpers import copy_datasets, read_descriptor, replace_in, snapshot, write_descriptor
+from tests.synthetic import FIELDS, write_package
 
 RATES = "data-tool-response-rates"
 FRAMEWORK = "maturity-framework"
@@ -150,3 +151,78 @@ def test_load_needs_both_changelog_languages(runner, packages):
     result = runner.invoke(args=["portal", "load", str(packages / "councils"), "--changelog-en", "Fixed"])
     assert result.exit_code == 2
     assert "both languages" in result.output
+
+
+# -- values the database or the API cannot hold ----------------------------------------------
+
+def good_row(**cells: str) -> list[str]:
+    row = {"code": "R2", "place": "Powys", "amount": "5", "share": "1.5", "day": "2018-01-01",
+           "flag": "true", "note": "x", **cells}
+    return [row[f["name"]] for f in FIELDS]
+
+
+def synthetic(folder, data, plain: bool = True):
+    """A small synthetic package; ``plain=False`` gives its number fields an
+    option, so that the load types them with frictionless rather than with
+    the plain converters."""
+    fields = FIELDS if plain else [dict(f, bareNumber=True) if f["type"] in ("integer", "number") else f
+                                   for f in FIELDS]
+    return write_package(folder, "hostile", 0, fields=fields, data=data)
+
+
+@pytest.fixture
+def published_v1(runner, app, db, tmp_path):
+    """Version 1 of the package, published and served."""
+    folder = synthetic(tmp_path / "hostile", [good_row(code="R1"), good_row()])
+    result = runner.invoke(args=["portal", "load", str(folder)])
+    assert result.exit_code == 0, result.output
+    client = app.test_client()
+    return folder, client, client.get("/datasets/hostile/table.csv").data
+
+
+@pytest.mark.parametrize("plain", [True, False], ids=["plain", "frictionless"])
+@pytest.mark.parametrize("name, cell, message", [
+    ("share", "NaN", "NaN is not a finite number"),
+    ("share", "nan", "nan is not a finite number"),
+    ("share", "-INF", "-INF is not a finite number"),
+    ("share", "Infinity", "Infinity is not a finite number"),
+    ("share", "sNaN", "sNaN is not a finite number"),
+    ("share", "1e400", "1e400 is not a finite number"),
+    ("amount", "12345678901234567890123456", "12345678901234567890123456 is beyond a 64-bit integer"),
+    ("amount", "-9223372036854775809", "-9223372036854775809 is beyond a 64-bit integer"),
+    ("note", "a\x00b", "the cell holds a NUL character, which the database cannot store"),
+    ("place", "\x00", "the cell holds a NUL character, which the database cannot store"),
+])
+def test_values_the_store_cannot_hold(runner, db, published_v1, plain, name, cell, message):
+    """Refused by validate and by load, naming file, row and field, whichever
+    way the load would read the file; version 1 is still served, sorted and
+    filtered, as before."""
+    folder, client, v1_csv = published_v1
+    synthetic(folder, [good_row(code="R1"), good_row(**{name: cell})], plain)
+    assert_rejected(runner, db, folder, f"table.csv, row 3, field {name}: ", message)
+    assert client.get("/datasets/hostile/table.csv").data == v1_csv
+    rows = client.get(f"/api/v1/datasets/hostile/resources/table/rows?sort=-{name},code&code__not=R9")
+    assert rows.status_code == 200 and [r["code"] for r in rows.get_json()["rows"]] == ["R1", "R2"]
+
+
+@pytest.mark.parametrize("field_type, good, bad", [("object", '{"a": 1}', '{"a": NaN}'),
+                                                    ("array", "[1, 2]", "[1, -Infinity]")])
+def test_a_number_json_cannot_carry_in_an_object_or_array(runner, db, tmp_path, field_type, good, bad):
+    fields = FIELDS + [{"name": "extra", "type": field_type}]
+    folder = write_package(tmp_path / "p", "objects", 0, fields=fields,
+                           data=[good_row() + [good], good_row() + [bad]])
+    assert_rejected(runner, db, folder, "table.csv, row 3, field extra: ", "holds a value JSON cannot carry")
+
+
+@pytest.mark.parametrize("descriptor, message", [
+    ('"title": "Synthetic\\u0000 table"', "datapackage.json: title: holds a NUL character"),
+    ('"title\\u0000": "x"', "holds a NUL character"),
+    ('"title": "\\ud800"', "title: holds a lone surrogate"),
+    ('"x": NaN', "malformed JSON: NaN is not a JSON number"),
+    ('"x": -Infinity', "malformed JSON: -Infinity is not a JSON number"),
+])
+def test_descriptor_values_the_database_cannot_hold(runner, db, tmp_path, descriptor, message):
+    folder = write_package(tmp_path / "p", "descriptor", 0, data=[good_row()])
+    text = (folder / "datapackage.json").read_text(encoding="utf-8").rstrip()
+    (folder / "datapackage.json").write_text(f"{text[:-1]}, {descriptor}}}", encoding="utf-8")
+    assert_rejected(runner, db, folder, message)

@@ -3,13 +3,15 @@
 Checks, in order, each reported with its file, row and field:
 
 1. the descriptor exists, is within the size and depth limits (see
-   :mod:`portal.packages.limits`), is UTF-8 JSON and an object;
+   :mod:`portal.packages.limits`), is UTF-8 JSON and an object, and holds no
+   string the database cannot store;
 2. the portal's metadata rules: bilingual titles and descriptions (see
    ``datasets/README.md``), a licence, sources, safe resource paths that stay
-   inside the package folder, inline Table Schemas;
+   inside the package folder, inline Table Schemas the row store can hold;
 3. every resource file is within the limits, UTF-8, and holds no NUL character;
 4. frictionless validation (types, constraints, labels, primary and foreign keys,
-   byte counts and hashes);
+   byte counts and hashes), and that every value is one the row store can hold,
+   as the load will read it;
 5. references to other packages (``externalReference`` on a field), resolved
    through the caller's resolver, since frictionless checks foreign keys only
    inside one package.
@@ -30,8 +32,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 import attrs
-from frictionless import Checklist, FrictionlessException, Package, errors
+from frictionless import Check, Checklist, FrictionlessException, Package, errors
 
+from portal import rowstore
 from portal.packages.limits import (Limits, Refused, csv_options, encoding_message, json_depth, line_of,
                                     scan_file)
 from portal.packages.problems import ValidationReport
@@ -172,15 +175,52 @@ def read_descriptor(file: Path, report: ValidationReport, limits: Limits = Limit
                    code="encoding-error")
         return None
     try:
-        descriptor = json.loads(text)
+        descriptor = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         report.add(name, f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
                    code="malformed-descriptor")
         return None
+    except ValueError as exc:
+        report.add(name, f"malformed JSON: {exc}", code="malformed-descriptor")
+        return None
     if not isinstance(descriptor, dict):
         report.add(name, "the descriptor must be a JSON object", code="malformed-descriptor")
         return None
-    return descriptor
+    for where, reason in _unstorable_strings(descriptor):
+        report.add(name, f"{where}: {reason}", code="unstorable-text")
+    return descriptor if report.valid else None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _unstorable_strings(descriptor: dict) -> Iterator[tuple[str, str]]:
+    """Where the descriptor holds a string (key or value) that the database
+    cannot store: a NUL character, or a lone surrogate (not UTF-8). Walked
+    without recursion (the depth is limited anyway)."""
+    stack: list[tuple[str, Any]] = [("", descriptor)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, dict):
+            for key, child in value.items():
+                stack.append((f"{where}.{key}" if where else key, child))
+                stack.append((f"{where} (a key)", key))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{index}]", child) for index, child in enumerate(value))
+        elif isinstance(value, str):
+            if "\x00" in value:
+                yield where, "holds a NUL character, which the database cannot store"
+            elif not _encodable(value):
+                yield where, "holds a lone surrogate (\\ud800 to \\udfff), which is not UTF-8"
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # -- 2. the portal's metadata rules ------------------------------------------
@@ -256,6 +296,8 @@ def _check_metadata(d: dict, report: ValidationReport, limits: Limits) -> None:
         if len(fields) > limits.fields:
             problem(f"{where}.schema.fields",
                     limits.exceeded("fields", "the schema has", len(fields), "fields"))
+        elif all(isinstance(fld, dict) for fld in fields):
+            _check_row_width(fields, f"{where}.schema.fields", problem)
         for position, fld in enumerate(fields):
             if not isinstance(fld, dict):
                 problem(f"{where}.schema.fields[{position}]", "must be an object")
@@ -276,6 +318,14 @@ def _check_metadata(d: dict, report: ValidationReport, limits: Limits) -> None:
                     and all(isinstance(ref.get(k), str) and ref[k] for k in ("package", "resource", "field"))):
                 problem(f"{where}, field {fname}.externalReference",
                         "must name package, resource and field", fname)
+
+
+def _check_row_width(fields: list[dict], where: str, problem) -> None:
+    size = rowstore.full_row_bytes(rowstore.kind_of(fld.get("type")) for fld in fields)
+    if size > rowstore.MAX_ROW_BYTES:
+        problem(where, f"a row with every field filled takes at least {size:,} bytes in the database; "
+                f"PostgreSQL holds rows of at most {rowstore.MAX_ROW_BYTES:,} (integer and number fields "
+                "take 8 bytes each, dates 4): use fewer fields")
 
 
 def _check_bilingual(obj: dict, where: str, keys: tuple[str, ...], problem) -> None:
@@ -331,9 +381,10 @@ def _read_resource_files(d: dict, base: Path, report: ValidationReport, limits: 
 # -- 4. frictionless ------------------------------------------------------------
 
 def _frictionless_validate(d: dict, base: Path, report: ValidationReport) -> None:
+    plain = frozenset(res["name"] for res in d["resources"] if plain_schema(res))
     try:
         package = Package(copy.deepcopy(d), basepath=str(base))
-        result = package.validate(SlimChecklist())
+        result = package.validate(SlimChecklist(checks=[StorableValues(plain=plain)]))
     except FrictionlessException as exc:
         report.add(DESCRIPTOR, exc.error.message, code=exc.error.type)
         return
@@ -362,6 +413,65 @@ class SlimChecklist(Checklist):
             error.cell = _shown(error.cell)
         error.message = _shown(error.message, 1000)
         return True
+
+
+class UnstorableValueError(errors.CellError):
+    type = "unstorable-value"
+    title = "Store Error"
+    description = "The row store cannot hold this value."
+    template = ('The cell "{cell}" in row at position "{rowNumber}" and field "{fieldName}" '
+                'cannot be stored: {note}')
+
+
+@attrs.define(kw_only=True, repr=False)
+class StorableValues(Check):
+    """Every value is one the row store can hold, as the load will read it:
+    with the plain converters for the resources named in ``plain`` (see
+    :func:`plain_schema`), else as frictionless types it. Text is checked
+    for NUL characters earlier, in the file scan."""
+
+    type = "storable-values"
+    Errors = [UnstorableValueError]
+
+    plain: frozenset[str] = frozenset()
+    # (field name, its type, position, refusal of its kind of column, plain converter or None)
+    checked: list[tuple[str, str, int, Callable[[Any], str | None], Callable[[str], Any] | None]] = (
+        attrs.field(factory=list, init=False))
+    missing: set[str] = attrs.field(factory=set, init=False)
+
+    def validate_start(self) -> Iterable:
+        schema = self.resource.schema
+        plain = self.resource.name in self.plain
+        self.missing = set(schema.missing_values)
+        self.checked = [(fld.name, fld.type, index, rowstore.REFUSALS[kind],
+                         _PLAIN_READERS[fld.type] if plain else None)
+                        for index, fld in enumerate(schema.fields)
+                        if (kind := rowstore.kind_of(fld.type)) in ("integer", "number")
+                        or (kind == "json" and not plain)]
+        return []
+
+    def validate_row(self, row) -> Iterable:
+        problems: list = []
+        cells = row.cells
+        for name, field_type, index, refusal, read in self.checked:
+            cell = cells[index] if index < len(cells) else None
+            if read is None:
+                value = row[name]
+                try:
+                    value = _jsonable(value, field_type)
+                except (ValueError, ArithmeticError):  # such as Decimal("sNaN"): refused below
+                    pass
+            elif cell is None or cell in self.missing:
+                continue
+            else:
+                try:
+                    value = read(cell)
+                except ValueError:  # frictionless types more than the plain converter reads
+                    value = cell if row[name] is not None else None
+            if value is not None and (reason := refusal(value)):
+                problems.append(UnstorableValueError.from_row(row, note=f"{_shown(cell)} {reason}",
+                                                              field_name=name))
+        return problems
 
 
 def _shown(cell: Any, width: int = 40) -> str:
