@@ -110,7 +110,7 @@ def test_frictionless_validates_the_served_descriptor_url(live_server, name):
     ("/datasets/no-such-dataset/thing.csv", "No dataset named 'no-such-dataset'"),
     ("/datasets/no-such-dataset.zip", "No dataset named 'no-such-dataset'"),
     ("/datasets/councils/no-such-resource.csv", "has no resource 'no-such-resource'"),
-    ("/datasets/councils/councils.xlsx", "Unknown format 'xlsx'"),
+    ("/datasets/councils/councils.xls", "Unknown format 'xls'"),
     ("/datasets/councils/versions/99/datapackage.json", "has no version 99"),
     ("/datasets/councils/versions/99/councils.csv", "has no version 99"),
     ("/datasets/councils/versions/1/other.zip", "The archive of version 1 is councils.zip"),

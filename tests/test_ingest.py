@@ -137,9 +137,10 @@ def stored_text(db) -> str:
     for artefact in db.scalars(select(Artefact)):
         with store().open(artefact.sha256) as handle:
             data = handle.read()
-        stored.append(data.decode("utf-8") if artefact.kind != "zip" else
-                      "\n".join(zipfile.ZipFile(io.BytesIO(data)).read(n).decode("utf-8")
-                                for n in zipfile.ZipFile(io.BytesIO(data)).namelist()))
+        # zip, XLSX and ODS files are zip archives: read every member
+        stored.append("\n".join(zipfile.ZipFile(io.BytesIO(data)).read(n).decode("utf-8")
+                                for n in zipfile.ZipFile(io.BytesIO(data)).namelist())
+                      if zipfile.is_zipfile(io.BytesIO(data)) else data.decode("utf-8"))
     return "\n".join(stored)
 
 

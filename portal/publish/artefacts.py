@@ -1,11 +1,16 @@
 """Every download of a version, built once when it is published and written
 into the artefact store: each resource's CSV (the published bytes), JSON and
-Welsh-heading CSV, the zip, and a gzip variant of each text file.
+Welsh-heading CSV, its spreadsheets (XLSX and ODS, in English and in Welsh)
+and CSVs for Excel, the zip, and a gzip variant of each text file.
 
 Files are written to a temporary folder, a row or a chunk at a time (constant
 memory whatever the size), then put into the store under their sha256; the
 ``artefacts`` rows that point at them are added to the publication's
 transaction, so a version and its files become visible together.
+
+The spreadsheets and CSVs for Excel (:data:`VARIANTS`) came after the first
+versions were published: :func:`build_late` makes one for such a version
+when it is first asked for, and it is kept like the others.
 """
 from __future__ import annotations
 
@@ -23,14 +28,19 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import datastore, rowstore
 from portal.model import Artefact, DatasetVersion, Resource
-from portal.publish import formats
-from portal.storage import ArtefactStore, file_sha256
+from portal.publish import formats, spreadsheets
+from portal.storage import ArtefactStore, StoreUnavailable, file_sha256
 
 CSV, JSON, CSV_CY, ZIP = "csv", "json", "csv-cy", "zip"
+XLSX, ODS, XLSX_CY, ODS_CY = "xlsx", "ods", "xlsx-cy", "ods-cy"
+CSV_EXCEL, CSV_CY_EXCEL = "csv-excel", "csv-cy-excel"
+# zip containers already: stored without a gzip variant
+PACKED = {ZIP, XLSX, ODS, XLSX_CY, ODS_CY}
 GZIP_LEVEL = 6
 CHUNK = 1024 * 1024
 Progress = Callable[[str], None]
@@ -60,6 +70,58 @@ def welsh_name(resource: Resource) -> str:
 
 def zip_name(version: DatasetVersion) -> str:
     return f"{version.dataset.name}.zip"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A download made from a resource's rows (a spreadsheet) or from its
+    CSV (the CSV for Excel), in one language."""
+
+    kind: str
+    folder: str
+    extension: str
+    suffix: str  # of the file name, after the version's stem
+    mediatype: str
+    lang: str
+
+    def name(self, resource: Resource) -> str:
+        return f"{self.folder}{resource.name}.{self.extension}"
+
+
+VARIANTS = (
+    Variant(XLSX, "", "xlsx", ".xlsx", spreadsheets.XLSX_MEDIATYPE, "en"),
+    Variant(ODS, "", "ods", ".ods", spreadsheets.ODS_MEDIATYPE, "en"),
+    Variant(XLSX_CY, "cy/", "xlsx", "-cy.xlsx", spreadsheets.XLSX_MEDIATYPE, "cy"),
+    Variant(ODS_CY, "cy/", "ods", "-cy.ods", spreadsheets.ODS_MEDIATYPE, "cy"),
+    Variant(CSV_EXCEL, "excel/", "csv", "-excel.csv", formats.CSV_MEDIATYPE, "en"),
+    Variant(CSV_CY_EXCEL, "excel/cy/", "csv", "-cy-excel.csv", formats.CSV_MEDIATYPE, "cy"),
+)
+
+
+def spreadsheet_name(resource: Resource, fmt: str, lang: str = "en") -> str:
+    """``<resource>.xlsx``, ``cy/<resource>.ods``, ...: ``fmt`` is xlsx or ods."""
+    return f"{'cy/' if lang == 'cy' else ''}{resource.name}.{fmt}"
+
+
+def excel_csv_name(resource: Resource, lang: str = "en") -> str:
+    """``excel/<resource>.csv`` or ``excel/cy/<resource>.csv``."""
+    return f"excel/{'cy/' if lang == 'cy' else ''}{resource.name}.csv"
+
+
+def write_variant(session: Session, version: DatasetVersion, resource: Resource, variant: Variant,
+                  folder: Path, csv_path: Path) -> Path:
+    """Write ``variant`` of ``resource`` into ``folder``; ``csv_path`` is the
+    CSV it is made from (the published one, or the Welsh-heading one for
+    Welsh), unread by spreadsheets."""
+    target = folder / f"{resource.name}{variant.suffix}"
+    if variant.extension == "csv":
+        descriptor = next((r for r in version.descriptor.get("resources", []) if r.get("name") == resource.name), {})
+        # the Welsh-heading CSV is written here, with the csv module's defaults
+        spreadsheets.write_excel_csv(csv_path, target, None if variant.lang == "cy" else descriptor.get("dialect"))
+    else:
+        book = spreadsheets.workbook(version, resource, variant.lang, spreadsheets.cells(session, resource))
+        spreadsheets.write(book, variant.extension, target, folder)
+    return target
 
 
 class RowFiles:
@@ -126,6 +188,13 @@ def build(session: Session, version: DatasetVersion, store: ArtefactStore,
                                files.json_path, resource))
             built.append(Built(welsh_name(resource), CSV_CY, formats.CSV_MEDIATYPE, f"{stem}-cy.csv",
                                files.welsh_path, resource))
+            if progress:
+                progress(f"{resource.name}: spreadsheets and CSVs for Excel")
+            for variant in VARIANTS:
+                path = write_variant(session, version, resource, variant, work,
+                                     files.welsh_path if variant.lang == "cy" else source)
+                built.append(Built(variant.name(resource), variant.kind, variant.mediatype,
+                                   f"{stem}{variant.suffix}", path, resource))
         if progress:
             progress(zip_name(version))
         zip_path = work / "archive.zip"
@@ -157,7 +226,7 @@ def _store(store: ArtefactStore, item: Built, work: Path) -> Stored:
     No database work: this runs on a worker thread."""
     digest = file_sha256(item.path)
     store.put_file(item.path, digest, item.mediatype)
-    if item.kind == ZIP:
+    if item.kind in PACKED:
         return Stored(digest, item.path.stat().st_size)
     compressed = work / f"{digest}.gz"
     write_gzip(item.path, compressed)
@@ -168,11 +237,47 @@ def _store(store: ArtefactStore, item: Built, work: Path) -> Stored:
     return stored
 
 
-def _record(version: DatasetVersion, item: Built, stored: Stored) -> Artefact:
-    return Artefact(version=version, resource_id=item.resource.id if item.resource else None,
+def _record(version: DatasetVersion, item: Built, stored: Stored, late: bool = False) -> Artefact:
+    """The artefact's row; ``late``: of a version published earlier, which
+    is left untouched (only its id is used)."""
+    owner = {"version_id": version.id} if late else {"version": version}
+    return Artefact(**owner, resource_id=item.resource.id if item.resource else None,
                     name=item.name, kind=item.kind, mediatype=item.mediatype, filename=item.filename,
                     byte_size=stored.byte_size, sha256=stored.sha256,
                     gzip_size=stored.gzip_size, gzip_sha256=stored.gzip_sha256)
+
+
+def late_variant(version: DatasetVersion, name: str) -> tuple[Resource, Variant] | None:
+    """The resource and variant that artefact ``name`` of ``version`` would be."""
+    for resource in version.resources:
+        for variant in VARIANTS:
+            if variant.name(resource) == name:
+                return resource, variant
+    return None
+
+
+def build_late(session: Session, version: DatasetVersion, resource: Resource, variant: Variant,
+               store: ArtefactStore) -> Artefact:
+    """Build, store and add (flushed, not committed) ``variant`` of a
+    resource of a version published before the variant existed."""
+    with tempfile.TemporaryDirectory(prefix="portal-artefacts-") as folder:
+        work = Path(folder)
+        source = work / "source.csv"
+        if variant.extension == "csv":
+            name = welsh_name(resource) if variant.lang == "cy" else csv_name(resource)
+            digest = session.scalar(select(Artefact.sha256).where(Artefact.version_id == version.id,
+                                                                  Artefact.name == name))
+            if digest is None:
+                raise StoreUnavailable(f"version {version.number} of {version.dataset.name} has no file {name}")
+            with store.open(digest) as stored, open(source, "wb") as out:
+                shutil.copyfileobj(stored, out, CHUNK)
+        path = write_variant(session, version, resource, variant, work, source)
+        item = Built(variant.name(resource), variant.kind, variant.mediatype,
+                     f"{formats.file_stem(version, resource.name)}{variant.suffix}", path, resource)
+        artefact = _record(version, item, _store(store, item, work), late=True)
+    session.add(artefact)
+    session.flush()
+    return artefact
 
 
 def table_names(resource: Resource) -> list[str]:

@@ -8,10 +8,13 @@ from __future__ import annotations
 import logging
 
 from flask import Response, abort, current_app, redirect, request, send_file
+from sqlalchemy.exc import IntegrityError
 from werkzeug.http import is_resource_modified, parse_accept_header
 
-from portal.extensions import store
+from portal import queries
+from portal.extensions import session, store
 from portal.model import Artefact, DatasetVersion
+from portal.publish import artefacts as built
 from portal.storage import ObjectMissing, StoreUnavailable
 
 log = logging.getLogger("portal.storage")
@@ -85,6 +88,26 @@ def _remote(backend, key: str, artefact: Artefact, etag: str, version: DatasetVe
     response.set_etag(etag)
     response.last_modified = version.published_utc
     return response
+
+
+def stored(version: DatasetVersion, name: str) -> Artefact:
+    """The artefact ``name`` of ``version``; a spreadsheet or CSV for Excel
+    of a version published before those existed is built now, and kept
+    (when another worker keeps the same file first, that one is used)."""
+    db = session()
+    artefact = queries.artefact(db, version, name)
+    if artefact is not None:
+        return artefact
+    late = built.late_variant(version, name)
+    if late is None:
+        missing(name, version)
+    try:
+        artefact = built.build_late(db, version, *late, store())
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        artefact = queries.artefact(db, version, name)
+    return artefact
 
 
 def missing(name: str, version: DatasetVersion):

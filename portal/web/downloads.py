@@ -1,21 +1,24 @@
-"""Downloads of every published version: datapackage.json, CSV, JSON and zip,
-for the latest version and pinned under ``/versions/<n>/``."""
+"""Downloads of every published version: datapackage.json, CSV (``?bom=1``:
+for Excel), JSON, spreadsheets (XLSX, ODS) and zip, for the latest version
+and pinned under ``/versions/<n>/``."""
 from __future__ import annotations
 
 import json
 
 from flask import Blueprint, Response, abort, request, stream_with_context, url_for
+from werkzeug.datastructures import MultiDict
 
-from portal import datastore, queries
+from portal import datastore
 from portal.extensions import session
 from portal.model import DatasetVersion, Resource
-from portal.publish import artefacts as built, formats
+from portal.publish import artefacts as built, formats, spreadsheets
 from portal.web import artefacts, http, rowargs
 from portal.web.lookup import resource_or_404, version_or_404
 
 bp = Blueprint("downloads", __name__, url_prefix="/datasets")
 
-FORMATS = ("csv", "json")
+FORMATS = ("csv", "json", *spreadsheets.FORMATS)
+BOM = "bom"  # ?bom=1: the CSV for Excel (as CKAN's datastore dump offers it)
 
 
 def resource_url(version: DatasetVersion, resource: Resource, fmt: str = "csv") -> str:
@@ -45,30 +48,47 @@ def _file(version: DatasetVersion, resource_name: str, fmt: str) -> Response:
     if fmt not in FORMATS:
         abort(404, f"Unknown format {fmt!r}; resources are offered as {', '.join(FORMATS)}.")
     resource = resource_or_404(version, resource_name)
-    if rowargs.is_row_query(request.args):
-        return _filtered(version, resource, fmt)
-    return _stored(version, built.csv_name(resource) if fmt == "csv" else built.json_name(resource))
+    excel, args = _excel(fmt)
+    if rowargs.is_row_query(args):
+        if fmt in spreadsheets.FORMATS:
+            abort(400, "Spreadsheets hold the whole table; filtered downloads are offered as CSV and JSON.")
+        return _filtered(version, resource, fmt, args, excel)
+    if fmt == "csv":
+        return _stored(version, built.excel_csv_name(resource) if excel else built.csv_name(resource))
+    return _stored(version, built.json_name(resource) if fmt == "json" else built.spreadsheet_name(resource, fmt))
+
+
+def _excel(fmt: str) -> tuple[bool, MultiDict]:
+    """Whether ``?bom=`` asks for the CSV for Excel, and the other parameters."""
+    args = request.args.copy()
+    values = args.poplist(BOM)
+    if not values:
+        return False, args
+    if fmt != "csv":
+        abort(400, f"{BOM}: the byte-order mark is offered on CSV downloads only.")
+    if len(values) > 1 or values[0].lower() not in ("1", "true", "0", "false"):
+        abort(400, f"{BOM}: must be given once, as 1 (a CSV for Excel) or 0.")
+    return values[0].lower() in ("1", "true"), args
 
 
 def _stored(version: DatasetVersion, name: str) -> Response:
-    artefact = queries.artefact(session(), version, name)
-    if artefact is None:
-        artefacts.missing(name, version)
-    return artefacts.send(artefact, version)
+    return artefacts.send(artefacts.stored(version, name), version)
 
 
-def _filtered(version: DatasetVersion, resource: Resource, fmt: str) -> Response:
+def _filtered(version: DatasetVersion, resource: Resource, fmt: str, args: MultiDict,
+              excel: bool = False) -> Response:
     """The rows a query string selects (the same parameters as the dataset
     page's preview), every page of them, streamed."""
     table = datastore.Table(resource)
     try:
-        query, _page = rowargs.parse(table, request.args, paged=False)
+        query, _page = rowargs.parse(table, args, paged=False)
         datastore.check(table, query)  # before streaming starts
     except datastore.QueryError as exc:
         abort(400, f"{exc.parameter}: {exc.message}")
-    stem = f"{formats.file_stem(version, resource.name)}-filtered"
+    stem = f"{formats.file_stem(version, resource.name)}-filtered{'-excel' if excel else ''}"
     if fmt == "csv":
-        body = stream_with_context(datastore.csv_export(session(), resource, query))
+        rows = datastore.csv_export(session(), resource, query)
+        body = stream_with_context(spreadsheets.excel_chunks(rows) if excel else rows)
         mediatype = formats.CSV_MEDIATYPE
     else:
         body = stream_with_context(_json_array(datastore.iterate(session(), resource, query), table.names))
@@ -97,9 +117,14 @@ def _json_array(rows, names):
     yield "".join(parts)
 
 
-def _welsh(version: DatasetVersion, resource_name: str) -> Response:
-    """The CSV with Welsh column headings (the field titles in Welsh)."""
-    return _stored(version, built.welsh_name(resource_or_404(version, resource_name)))
+def _welsh(version: DatasetVersion, resource_name: str, fmt: str = "csv") -> Response:
+    """The CSV with Welsh column headings (the field titles in Welsh), or the
+    Welsh spreadsheet."""
+    resource = resource_or_404(version, resource_name)
+    excel, _args = _excel(fmt)
+    if fmt != "csv":
+        return _stored(version, built.spreadsheet_name(resource, fmt, "cy"))
+    return _stored(version, built.excel_csv_name(resource, "cy") if excel else built.welsh_name(resource))
 
 
 @bp.get("/<name>/cy/<resource>.csv")
@@ -110,6 +135,16 @@ def welsh_csv(name: str, resource: str):
 @bp.get("/<name>/versions/<int:number>/cy/<resource>.csv")
 def pinned_welsh_csv(name: str, number: int, resource: str):
     return _welsh(version_or_404(name, number), resource)
+
+
+@bp.get("/<name>/cy/<resource>.<any(xlsx, ods):fmt>")
+def welsh_spreadsheet(name: str, resource: str, fmt: str):
+    return _welsh(version_or_404(name, None), resource, fmt)
+
+
+@bp.get("/<name>/versions/<int:number>/cy/<resource>.<any(xlsx, ods):fmt>")
+def pinned_welsh_spreadsheet(name: str, number: int, resource: str, fmt: str):
+    return _welsh(version_or_404(name, number), resource, fmt)
 
 
 def _zip(version: DatasetVersion) -> Response:
