@@ -1,4 +1,4 @@
-"""``flask --app portal portal ...``: init-db, validate, load."""
+"""``flask --app portal portal ...``: init-db, validate, load, build-downloads."""
 from __future__ import annotations
 
 import sys
@@ -17,7 +17,7 @@ from portal.extensions import engine, session, store, use_engine
 from portal.ingest import demo
 from portal.ingest.service import OUTPUTS, ingest_responses
 from portal.packages.limits import Limits
-from portal.publish import service
+from portal.publish import artefacts, service
 from portal.web import feeds
 
 
@@ -108,6 +108,21 @@ def _build_catalogue() -> None:
 
 def _limits() -> Limits:
     return Limits.from_settings(current_app.config)
+
+
+@portal_cli.command("build-downloads")
+def build_downloads() -> None:
+    """Build the downloads that versions published earlier lack (spreadsheets
+    and CSVs for Excel), as publishing builds them now. Without this, each is
+    built when it is first asked for, which takes a while for large tables."""
+    _require_schema()
+    count = 0
+    for version, resource, variant in list(artefacts.missing_variants(session())):
+        artefacts.build_late(session(), version, resource, variant, store())
+        session().commit()
+        count += 1
+        click.echo(f"{version.dataset.name} version {version.number}: {variant.name(resource)}")
+    click.echo(f"{count} file(s) built.")
 
 
 @portal_cli.command("ingest-responses")

@@ -23,6 +23,7 @@ from sqlalchemy import MetaData, inspect, select, text
 from portal.db import make_engine
 from portal.migrate import upgrade
 from portal.model import Artefact, Resource
+from portal.publish import artefacts as built
 from portal.storage import LocalStore
 from tests.conftest import make_app
 
@@ -84,9 +85,11 @@ def test_every_url_answers_byte_for_byte_as_before(old_database, tmp_path):
         for resource in resources:
             count = session().execute(text(f'SELECT count(*) FROM "{resource.table_name}"')).scalar_one()
             assert count == resource.row_count
-        # and every version its files: csv, json and Welsh csv per resource, and a zip
+        # and every version its files: csv, json, Welsh csv, spreadsheets and
+        # CSVs for Excel per resource, and a zip
         artefacts = session().scalars(select(Artefact)).all()
-        assert len(artefacts) == 3 * len(resources) + len({r.version_id for r in resources})
+        per_resource = 3 + len(built.VARIANTS)
+        assert len(artefacts) == per_resource * len(resources) + len({r.version_id for r in resources})
         assert all(store.exists(a.sha256) and store.size(a.sha256) == a.byte_size for a in artefacts)
 
 

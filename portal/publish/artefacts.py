@@ -115,9 +115,10 @@ def write_variant(session: Session, version: DatasetVersion, resource: Resource,
     Welsh), unread by spreadsheets."""
     target = folder / f"{resource.name}{variant.suffix}"
     if variant.extension == "csv":
-        descriptor = next((r for r in version.descriptor.get("resources", []) if r.get("name") == resource.name), {})
-        # the Welsh-heading CSV is written here, with the csv module's defaults
-        spreadsheets.write_excel_csv(csv_path, target, None if variant.lang == "cy" else descriptor.get("dialect"))
+        # the published CSV in its resource's dialect; the Welsh-heading one as written here
+        published = [r for r in version.descriptor.get("resources", []) if r.get("name") == resource.name]
+        dialect = published[0].get("dialect") if published and variant.lang == "en" else None
+        spreadsheets.write_excel_csv(csv_path, target, dialect)
     else:
         book = spreadsheets.workbook(version, resource, variant.lang, spreadsheets.cells(session, resource))
         spreadsheets.write(book, variant.extension, target, folder)
@@ -256,6 +257,17 @@ def late_variant(version: DatasetVersion, name: str) -> tuple[Resource, Variant]
     return None
 
 
+def missing_variants(session: Session) -> Iterator[tuple[DatasetVersion, Resource, Variant]]:
+    """Every variant that a published version lacks (it was published
+    before the variant existed), oldest version first."""
+    have = set(session.execute(select(Artefact.version_id, Artefact.name)).all())
+    for version in session.scalars(select(DatasetVersion).order_by(DatasetVersion.id)):
+        for resource in version.resources:
+            for variant in VARIANTS:
+                if (version.id, variant.name(resource)) not in have:
+                    yield version, resource, variant
+
+
 def build_late(session: Session, version: DatasetVersion, resource: Resource, variant: Variant,
                store: ArtefactStore) -> Artefact:
     """Build, store and add (flushed, not committed) ``variant`` of a
@@ -268,7 +280,7 @@ def build_late(session: Session, version: DatasetVersion, resource: Resource, va
             digest = session.scalar(select(Artefact.sha256).where(Artefact.version_id == version.id,
                                                                   Artefact.name == name))
             if digest is None:
-                raise StoreUnavailable(f"version {version.number} of {version.dataset.name} has no file {name}")
+                raise StoreUnavailable(f"version {version.number} of {version.dataset.name} lacks {name}")
             with store.open(digest) as stored, open(source, "wb") as out:
                 shutil.copyfileobj(stored, out, CHUNK)
         path = write_variant(session, version, resource, variant, work, source)

@@ -52,6 +52,8 @@ TABLE_ROWS = SHEET_ROWS - LINES_ABOVE - 1
 XLSX_TEXT = 32_767
 # Integers Excel keeps exactly (15 significant digits); larger ones stay text.
 EXACT_INTEGER = 10 ** 15 - 1
+# Bytes of XML a cell takes besides its value, about.
+CELL_XML = 110
 BOM = "\ufeff"
 BOM_BYTES = BOM.encode("utf-8")
 CHUNK = 64 * 1024
@@ -68,16 +70,16 @@ TEXT: dict[str, tuple[str, str]] = {
     "cover_line": ("This spreadsheet holds one table of the dataset, with notes on how to read it.",
                    "Mae'r daenlen hon yn cynnwys un tabl o'r set ddata, gyda nodiadau ar sut i'w ddarllen."),
     "one_table": ("This worksheet contains one table.", "Mae un tabl yn y daflen waith hon."),
-    "data_line": ("This worksheet contains one table, with one row for each row of the CSV file. Shorthand in "
-                  "cells, such as [c], is explained on the Notes worksheet.",
-                  "Mae un tabl yn y daflen waith hon, gydag un rhes ar gyfer pob rhes yn y ffeil CSV. Esbonnir "
-                  "llaw-fer yn y celloedd, fel [c], ar y daflen waith Nodiadau."),
-    "part_line": ("This worksheet contains one table: rows {first} to {last} of {total}, part {part} of the "
-                  "{parts} worksheets the table is split across. Shorthand in cells, such as [c], is explained "
-                  "on the Notes worksheet.",
+    "data_line": ("This worksheet contains one table, with one row for each row of the CSV file. "
+                  "Shorthand in cells, such as [c], is explained on the Notes worksheet.",
+                  "Mae un tabl yn y daflen waith hon, gydag un rhes ar gyfer pob rhes yn y ffeil CSV. "
+                  "Esbonnir llaw-fer yn y celloedd, fel [c], ar y daflen waith Nodiadau."),
+    "part_line": ("This worksheet contains one table: rows {first} to {last} of {total}, part {part} of "
+                  "the {parts} worksheets the table is split across. Shorthand in cells, such as [c], "
+                  "is explained on the Notes worksheet.",
                   "Mae un tabl yn y daflen waith hon: rhesi {first} i {last} o {total}, rhan {part} o'r "
-                  "{parts} taflen waith y rhennir y tabl ar eu traws. Esbonnir llaw-fer yn y celloedd, fel "
-                  "[c], ar y daflen waith Nodiadau."),
+                  "{parts} taflen waith y rhennir y tabl ar eu traws. Esbonnir llaw-fer yn y celloedd, "
+                  "fel [c], ar y daflen waith Nodiadau."),
     "part_title": ("{title} (part {part} of {parts})", "{title} (rhan {part} o {parts})"),
     "contents_title": ("Contents", "Cynnwys"),
     "notes_title": ("Notes", "Nodiadau"),
@@ -104,56 +106,58 @@ TEXT: dict[str, tuple[str, str]] = {
     "period_span": ("{first} to {last}", "{first} i {last}"),
     "real_status": ("Published data, as given in the source.",
                     "Data a gyhoeddwyd, fel y'u rhoddir yn y ffynhonnell."),
-    "demo_status": ("Demonstration data: synthetic figures made by this portal to show how the study's results "
-                    "are published. They are not results of the Wales Audit Office study, and the Wales Audit "
-                    "Office did not publish them.",
-                    "Data enghreifftiol: ffigurau synthetig a wnaed gan y porth hwn i ddangos sut y caiff "
-                    "canlyniadau'r astudiaeth eu cyhoeddi. Nid canlyniadau astudiaeth Swyddfa Archwilio Cymru "
-                    "ydynt, ac ni chawsant eu cyhoeddi gan Swyddfa Archwilio Cymru."),
+    "demo_status": ("Demonstration data: synthetic figures made by this portal to show how the study's "
+                    "results are published. They are not results of the Wales Audit Office study, and "
+                    "the Wales Audit Office did not publish them.",
+                    "Data enghreifftiol: ffigurau synthetig a wnaed gan y porth hwn i ddangos sut y "
+                    "caiff canlyniadau'r astudiaeth eu cyhoeddi. Nid canlyniadau astudiaeth Swyddfa "
+                    "Archwilio Cymru ydynt, ac ni chawsant eu cyhoeddi gan Swyddfa Archwilio Cymru."),
     "demo_source": ("Synthetic data made by this portal (demonstration data)",
                     "Data synthetig a wnaed gan y porth hwn (data enghreifftiol)"),
     "demo_publisher": ("Wales local government data portal (demonstration data)",
                        "Porth data llywodraeth leol Cymru (data enghreifftiol)"),
-    "demo_contact": ("Wales local government data portal: see “Demonstration data” on its “About and method” "
-                     "page",
-                     "Porth data llywodraeth leol Cymru: gweler “Data enghreifftiol” ar ei dudalen “Cefndir a "
-                     "dull”"),
+    "demo_contact": ("Wales local government data portal: see “Demonstration data” on its “About and "
+                     "method” page",
+                     "Porth data llywodraeth leol Cymru: gweler “Data enghreifftiol” ar ei dudalen "
+                     "“Cefndir a dull”"),
     # the portal's publisher and contact, as printed on the back of the report
     "publisher_name": ("Wales Audit Office", "Swyddfa Archwilio Cymru"),
     "publisher_contact": ("Wales Audit Office: info@audit.wales, 029 2032 0500",
                           "Swyddfa Archwilio Cymru: post@archwilio.cymru, 029 2032 0500"),
-    "note_c": ("[c] means confidential: the figure is withheld (suppressed) so that nobody can be identified "
-               "from it. The cell holds the text [c] instead of a number.",
-               "Ystyr [c] yw cyfrinachol: caiff y ffigur ei ddal yn ôl (ei atal) fel na ellir adnabod neb "
-               "ohono. Mae'r testun [c] yn y gell yn lle rhif."),
+    "note_c": ("[c] means confidential: the figure is withheld (suppressed) so that nobody can be "
+               "identified from it. The cell holds the text [c] instead of a number.",
+               "Ystyr [c] yw cyfrinachol: caiff y ffigur ei ddal yn ôl (ei atal) fel na ellir adnabod "
+               "neb ohono. Mae'r testun [c] yn y gell yn lle rhif."),
     "note_x": ("[x] means not available: the source gives no figure. The cell holds the text [x].",
-               "Ystyr [x] yw nad yw ar gael: nid yw'r ffynhonnell yn rhoi ffigur. Mae'r testun [x] yn y gell."),
+               "Ystyr [x] yw nad yw ar gael: nid yw'r ffynhonnell yn rhoi ffigur. Mae'r testun [x] yn y "
+               "gell."),
     "note_z": ("[z] means not applicable. The cell holds the text [z].",
                "Ystyr [z] yw amherthnasol. Mae'r testun [z] yn y gell."),
-    "note_marker": ("{marker} marks a missing value: the source gives no value here, and the cell holds the "
-                    "text {marker}.",
-                    "Mae {marker} yn dynodi gwerth coll: nid yw'r ffynhonnell yn rhoi gwerth yma, ac mae'r "
-                    "testun {marker} yn y gell."),
+    "note_marker": ("{marker} marks a missing value: the source gives no value here, and the cell holds "
+                    "the text {marker}.",
+                    "Mae {marker} yn dynodi gwerth coll: nid yw'r ffynhonnell yn rhoi gwerth yma, ac "
+                    "mae'r testun {marker} yn y gell."),
     "note_empty": ("An empty cell has no value in the source.",
                    "Nid oes gwerth yn y ffynhonnell ar gyfer cell wag."),
     "note_threshold": ("Figures based on fewer than {threshold} respondents are suppressed.",
                        "Caiff ffigurau sy'n seiliedig ar lai na {threshold} o ymatebwyr eu hatal."),
-    "note_headings": ("Column headings are the titles of the fields; the Columns worksheet gives each field's "
-                      "name in the CSV file, its type and its meaning.",
-                      "Teitlau'r meysydd yw penawdau'r colofnau; mae'r daflen waith Colofnau yn rhoi enw pob "
-                      "maes yn y ffeil CSV, ei fath a'i ystyr."),
-    "note_text": ("Text is stored as text: a cell that begins with =, +, - or @ is never calculated as a "
-                  "formula.",
-                  "Caiff testun ei gadw fel testun: ni chaiff cell sy'n dechrau gyda =, +, - neu @ fyth ei "
-                  "chyfrifo fel fformiwla."),
+    "note_headings": ("Column headings are the titles of the fields; the Columns worksheet gives each "
+                      "field's name in the CSV file, its type and its meaning.",
+                      "Teitlau'r meysydd yw penawdau'r colofnau; mae'r daflen waith Colofnau yn rhoi "
+                      "enw pob maes yn y ffeil CSV, ei fath a'i ystyr."),
+    "note_text": ("Text is stored as text: a cell that begins with =, +, - or @ is never calculated as "
+                  "a formula.",
+                  "Caiff testun ei gadw fel testun: ni chaiff cell sy'n dechrau gyda =, +, - neu @ fyth "
+                  "ei chyfrifo fel fformiwla."),
     "note_split": ("The table has more rows than a worksheet holds ({limit}), so it is split across the "
                    "worksheets {first} to {last}, in order; each part has the header row.",
-                   "Mae gan y tabl fwy o resi nag y mae taflen waith yn eu dal ({limit}), felly caiff ei rannu "
-                   "ar draws y taflenni gwaith {first} i {last}, yn eu trefn; mae'r rhes bennawd ym mhob "
-                   "rhan."),
-    "cut": (" […] (cut at {limit} characters, the most an Excel cell holds; the CSV file has the whole text)",
-            " […] (wedi'i dorri ar ôl {limit} nod, y mwyaf y mae cell Excel yn ei ddal; mae'r testun cyfan "
-            "yn y ffeil CSV)"),
+                   "Mae gan y tabl fwy o resi nag y mae taflen waith yn eu dal ({limit}), felly caiff "
+                   "ei rannu ar draws y taflenni gwaith {first} i {last}, yn eu trefn; mae'r rhes "
+                   "bennawd ym mhob rhan."),
+    "cut": (" […] (cut at {limit} characters, the most an Excel cell holds; the CSV file has the whole "
+            "text)",
+            " […] (wedi'i dorri ar ôl {limit} nod, y mwyaf y mae cell Excel yn ei ddal; mae'r testun "
+            "cyfan yn y ffeil CSV)"),
 }
 MARKER_NOTES = {"[c]": "note_c", "[x]": "note_x", "[z]": "note_z"}
 
@@ -201,6 +205,7 @@ class Workbook:
     created: dt.datetime
     sheets: list[Sheet] = field(default_factory=list)
     cut_text: str = ""
+    size_hint: int = 0  # about how many bytes of XML the sheets make
 
 
 def _translated(node: dict, key: str, lang: str) -> Any:
@@ -225,7 +230,8 @@ def cover(version: DatasetVersion, resource: Resource, lang: str) -> list[tuple[
     licence = (d.get("licenses") or [{}])[0]
     demo = version.demonstration
     if demo:
-        source, publisher, contact = (text(key, lang) for key in ("demo_source", "demo_publisher", "demo_contact"))
+        source, publisher, contact = (text(key, lang)
+                                      for key in ("demo_source", "demo_publisher", "demo_contact"))
     else:
         titles = [_translated(s, "title", lang) for s in d.get("sources") or []]
         source = "; ".join(title for title in titles if title) or text("not_stated", lang)
@@ -264,8 +270,8 @@ def notes(version: DatasetVersion, resource: Resource, lang: str, parts: list[st
     if isinstance(anonymisation, dict):
         if anonymisation.get("threshold"):
             found.append(text("note_threshold", lang, threshold=anonymisation["threshold"]))
-        found += [_translated(rule, "description", lang) for rule in anonymisation.get("rules") or []
-                  if _translated(rule, "description", lang)]
+        rules = [_translated(rule, "description", lang) for rule in anonymisation.get("rules") or []]
+        found += [rule for rule in rules if rule]
     if version.demonstration:
         found.append(text("demo_status", lang))
     found.append(text("note_headings", lang))
@@ -287,30 +293,33 @@ def workbook(version: DatasetVersion, resource: Resource, lang: str, rows: Itera
     count = max(1, math.ceil(resource.row_count / table_rows))
     parts = part_names(lang, count)
     title = f"{version.text('title', lang)}: {resource.text('title', lang)}"
-    headings = [f.text("title", lang) for f in resource.fields]
-    book = Workbook(title, lang, text("demo_publisher" if version.demonstration else "publisher_name", lang),
-                    version.published_utc.replace(tzinfo=None), cut_text=text("cut", lang, limit=f"{XLSX_TEXT:,}"))
-    book.sheets.append(Sheet(text("cover", lang), title, [text("cover_line", lang)], None,
-                             cover(version, resource, lang), [24, 100]))
+    publisher = text("demo_publisher" if version.demonstration else "publisher_name", lang)
+    book = Workbook(title, lang, publisher, version.published_utc.replace(tzinfo=None),
+                    cut_text=text("cut", lang, limit=f"{XLSX_TEXT:,}"),
+                    size_hint=2 * resource.byte_size + CELL_XML * resource.row_count * len(resource.fields))
+
+    def listing(name: str, items: list, widths: list[int]) -> Sheet:
+        """A sheet of the workbook's own: contents, notes or columns."""
+        return Sheet(text(name, lang), text(f"{name}_title", lang), [text("one_table", lang)],
+                     text(f"{name}_header", lang).split("|"), items, widths)
+
     data_title = resource.text("title", lang)
     titles = [data_title] if count == 1 else [text("part_title", lang, title=data_title, part=n, parts=count)
                                               for n in range(1, count + 1)]
-    listed = [(text("notes", lang), text("notes_title", lang)), (text("columns", lang), text("columns_title", lang))]
-    book.sheets.append(Sheet(text("contents", lang), text("contents_title", lang), [text("one_table", lang)],
-                             text("contents_header", lang).split("|"), listed + list(zip(parts, titles)), [20, 80]))
-    book.sheets.append(Sheet(text("notes", lang), text("notes_title", lang), [text("one_table", lang)],
-                             text("notes_header", lang).split("|"),
-                             [(n, note) for n, note in enumerate(notes(version, resource, lang, parts), start=1)],
-                             [14, 100]))
-    book.sheets.append(Sheet(text("columns", lang), text("columns_title", lang), [text("one_table", lang)],
-                             text("columns_header", lang).split("|"),
-                             [(f.text("title", lang), f.name, f.type, f.text("description", lang))
-                              for f in resource.fields], [30, 30, 12, 80]))
+    contents = [(text(name, lang), text(f"{name}_title", lang)) for name in ("notes", "columns")]
+    book.sheets = [
+        Sheet(text("cover", lang), title, [text("cover_line", lang)], None, cover(version, resource, lang),
+              [24, 100]),
+        listing("contents", contents + list(zip(parts, titles)), [20, 80]),
+        listing("notes", list(enumerate(notes(version, resource, lang, parts), start=1)), [14, 100]),
+        listing("columns", [(f.text("title", lang), f.name, f.type, f.text("description", lang))
+                            for f in resource.fields], [30, 30, 12, 80]),
+    ]
     source = iter(rows)
+    headings = [f.text("title", lang) for f in resource.fields]
     widths = [max(12, min(40, len(heading) + 2)) for heading in headings]
     for n, (name, part_title) in enumerate(zip(parts, titles)):
-        first = n * table_rows + 1
-        last = min(resource.row_count, (n + 1) * table_rows)
+        first, last = n * table_rows + 1, min(resource.row_count, (n + 1) * table_rows)
         line = (text("data_line", lang) if count == 1 else
                 text("part_line", lang, first=f"{first:,}", last=f"{last:,}", total=f"{resource.row_count:,}",
                      part=n + 1, parts=count))
@@ -416,7 +425,8 @@ def write_xlsx(book: Workbook, path: Path, work: Path) -> None:
 def write_ods(book: Workbook, path: Path, work: Path) -> None:
     """With :mod:`portal.publish.ods`, streaming."""
     widths = {width for spec in book.sheets for width in spec.widths}
-    writer = ods.Writer(path, title=book.title, language=book.language, created=book.created, widths=widths)
+    writer = ods.Writer(path, title=book.title, language=book.language, created=book.created, widths=widths,
+                        estimated_size=book.size_hint)
     try:
         for spec in book.sheets:
             writer.sheet(spec.name, spec.widths)

@@ -55,7 +55,9 @@ def _file(version: DatasetVersion, resource_name: str, fmt: str) -> Response:
         return _filtered(version, resource, fmt, args, excel)
     if fmt == "csv":
         return _stored(version, built.excel_csv_name(resource) if excel else built.csv_name(resource))
-    return _stored(version, built.json_name(resource) if fmt == "json" else built.spreadsheet_name(resource, fmt))
+    if fmt == "json":
+        return _stored(version, built.json_name(resource))
+    return _stored(version, built.spreadsheet_name(resource, fmt))
 
 
 def _excel(fmt: str) -> tuple[bool, MultiDict]:
