@@ -98,14 +98,9 @@ VARIANTS = (
 )
 
 
-def spreadsheet_name(resource: Resource, fmt: str, lang: str = "en") -> str:
-    """``<resource>.xlsx``, ``cy/<resource>.ods``, ...: ``fmt`` is xlsx or ods."""
-    return f"{'cy/' if lang == 'cy' else ''}{resource.name}.{fmt}"
-
-
-def excel_csv_name(resource: Resource, lang: str = "en") -> str:
-    """``excel/<resource>.csv`` or ``excel/cy/<resource>.csv``."""
-    return f"excel/{'cy/' if lang == 'cy' else ''}{resource.name}.csv"
+def variant(fmt: str, lang: str = "en") -> Variant:
+    """The variant of ``fmt`` in ``lang``: xlsx or ods, or csv for the CSV for Excel."""
+    return next(v for v in VARIANTS if v.extension == fmt and v.lang == lang)
 
 
 def write_variant(session: Session, version: DatasetVersion, resource: Resource, variant: Variant,

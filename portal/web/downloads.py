@@ -53,11 +53,11 @@ def _file(version: DatasetVersion, resource_name: str, fmt: str) -> Response:
         if fmt in spreadsheets.FORMATS:
             abort(400, "Spreadsheets hold the whole table; filtered downloads are offered as CSV and JSON.")
         return _filtered(version, resource, fmt, args, excel)
-    if fmt == "csv":
-        return _stored(version, built.excel_csv_name(resource) if excel else built.csv_name(resource))
     if fmt == "json":
         return _stored(version, built.json_name(resource))
-    return _stored(version, built.spreadsheet_name(resource, fmt))
+    if fmt == "csv" and not excel:
+        return _stored(version, built.csv_name(resource))
+    return _stored(version, built.variant(fmt).name(resource))
 
 
 def _excel(fmt: str) -> tuple[bool, MultiDict]:
@@ -124,9 +124,9 @@ def _welsh(version: DatasetVersion, resource_name: str, fmt: str = "csv") -> Res
     Welsh spreadsheet."""
     resource = resource_or_404(version, resource_name)
     excel, _args = _excel(fmt)
-    if fmt != "csv":
-        return _stored(version, built.spreadsheet_name(resource, fmt, "cy"))
-    return _stored(version, built.excel_csv_name(resource, "cy") if excel else built.welsh_name(resource))
+    if fmt == "csv" and not excel:
+        return _stored(version, built.welsh_name(resource))
+    return _stored(version, built.variant(fmt, "cy").name(resource))
 
 
 @bp.get("/<name>/cy/<resource>.csv")
