@@ -166,3 +166,17 @@ def test_an_estimated_total_says_so(client, monkeypatch, lang, about):
     assert (about in count) is postgres
     if not postgres:
         assert "21" in count
+
+
+def test_an_estimated_total_is_marked_in_the_apis(client, monkeypatch):
+    """/api/v1 marks an estimated total (and says nothing when it is exact, as
+    before); CKAN's datastore_search sets total_was_estimated."""
+    from portal import datastore
+    rows = "/api/v1/datasets/maturity-scores/resources/scores/rows?q=castell-nedd&limit=5"
+    ckan = "/api/3/action/datastore_search?resource_id=maturity-scores.scores&q=castell-nedd&limit=5"
+    assert "total_estimated" not in client.get(rows).get_json()
+    assert client.get(ckan).get_json()["result"]["total_was_estimated"] is False
+    monkeypatch.setattr(datastore, "ESTIMATE_FROM", 0)
+    postgres = client.application.config["DATABASE_URL"].startswith("postgresql")
+    assert client.get(rows).get_json().get("total_estimated", False) is postgres
+    assert client.get(ckan).get_json()["result"]["total_was_estimated"] is postgres

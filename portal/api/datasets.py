@@ -195,7 +195,8 @@ def _rows(args: dict[str, Any], version: DatasetVersion, resource: Resource) -> 
     return {
         "dataset": version.dataset.name, "version": version.number, "resource": resource.name,
         "fields_": [{"name": n, "type": table.types[n]} for n in page.fields],
-        "total": page.total, "total_estimated": page.total_estimated, "limit": page.limit, "offset": page.offset, "next_cursor": page.next_cursor,
+        "total": page.total, **({"total_estimated": True} if page.total_estimated else {}),
+        "limit": page.limit, "offset": page.offset, "next_cursor": page.next_cursor,
         "next": present.link(cursor=page.next_cursor, offset=None) if page.next_cursor else None,
         "rows": page.rows,
     }

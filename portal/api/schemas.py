@@ -261,9 +261,9 @@ class RowPage(Out):
     resource = fields.String(required=True)
     fields_ = fields.List(fields.Nested(RowField), data_key="fields", required=True)
     total = fields.Integer(required=True, metadata={"description": "Rows matching, on all pages."})
-    total_estimated = fields.Boolean(required=True, metadata={"description": (
-        "Whether `total` is an estimate: only for a search (`q`) that matches many rows (over "
-        f"{datastore.ESTIMATE_FROM:,}) on PostgreSQL, where counting them exactly reads every match.")})
+    total_estimated = fields.Boolean(metadata={"description": (
+        "Present, and true, only when `total` is an estimate: for a search (`q`) that matches many rows "
+        f"(over {datastore.ESTIMATE_FROM:,}) on PostgreSQL, where counting them exactly reads every match.")})
     limit = fields.Integer(required=True)
     offset = fields.Integer(required=True)
     next_cursor = fields.String(required=True, allow_none=True)
