@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from portal import datastore
 from portal.extensions import session
 from portal.model import DatasetVersion, Resource
-from portal.publish import artefacts as built, formats, spreadsheets
+from portal.publish import artefacts as built, csvw, formats, spreadsheets
 from portal.web import artefacts, http, rowargs
 from portal.web.lookup import resource_or_404, version_or_404
 
@@ -56,8 +56,48 @@ def _file(version: DatasetVersion, resource_name: str, fmt: str) -> Response:
     if fmt == "json":
         return _stored(version, built.json_name(resource))
     if fmt == "csv" and not excel:
-        return _stored(version, built.csv_name(resource))
+        return _described(_stored(version, built.csv_name(resource)), version, resource)
     return _stored(version, built.variant(fmt).name(resource))
+
+
+def _pinned(version: DatasetVersion) -> bool:
+    return "number" in (request.view_args or {})
+
+
+def _csv_url(version: DatasetVersion, resource: Resource, language: str) -> str:
+    """The URL of the CSV (canonical or Welsh-heading) this request's
+    metadata describes: the pinned one under /versions/, else the latest."""
+    welsh = language == "cy"
+    if _pinned(version):
+        endpoint = "downloads.pinned_welsh_csv" if welsh else "downloads.pinned_resource"
+        return url_for(endpoint, name=version.dataset.name, number=version.number, resource=resource.name,
+                       **({} if welsh else {"fmt": "csv"}), _external=True)
+    endpoint = "downloads.welsh_csv" if welsh else "downloads.resource"
+    return url_for(endpoint, name=version.dataset.name, resource=resource.name,
+                   **({} if welsh else {"fmt": "csv"}), _external=True)
+
+
+def _described(response: Response, version: DatasetVersion, resource: Resource,
+               language: str = "en") -> Response:
+    """The CSV's ``Link: <...csv-metadata.json>; rel="describedby"``."""
+    if response.status_code in (200, 206, 304):
+        target = _csv_url(version, resource, language) + csvw.SUFFIX
+        response.headers.add("Link", f'<{target}>; rel="describedby"; type="{csvw.MEDIATYPE}"')
+    return response
+
+
+def _csvw(version: DatasetVersion, resource_name: str, language: str) -> Response:
+    """The CSVW metadata of the canonical or the Welsh-heading CSV."""
+    resource = resource_or_404(version, resource_name)
+    if request.args:
+        abort(400, "CSVW metadata takes no query parameters.")
+    url = _csv_url(version, resource, language)
+    doc = csvw.metadata(version, resource, url, language, licence_url=csvw.licence_url(version),
+                        described=url_for("downloads.pinned_descriptor", name=version.dataset.name,
+                                          number=version.number, _external=True))
+    stem = formats.file_stem(version, resource.name) + ("-cy" if language == "cy" else "")
+    download = formats.Download(formats.json_bytes(doc), csvw.MEDIATYPE, f"{stem}.csv{csvw.SUFFIX}")
+    return _send(download, version, inline=True)
 
 
 def _excel(fmt: str) -> tuple[bool, MultiDict]:
@@ -125,8 +165,28 @@ def _welsh(version: DatasetVersion, resource_name: str, fmt: str = "csv") -> Res
     resource = resource_or_404(version, resource_name)
     excel, _args = _excel(fmt)
     if fmt == "csv" and not excel:
-        return _stored(version, built.welsh_name(resource))
+        return _described(_stored(version, built.welsh_name(resource)), version, resource, "cy")
     return _stored(version, built.variant(fmt, "cy").name(resource))
+
+
+@bp.get("/<name>/<resource>.csv-metadata.json")
+def csv_metadata(name: str, resource: str):
+    return _csvw(version_or_404(name, None), resource, "en")
+
+
+@bp.get("/<name>/versions/<int:number>/<resource>.csv-metadata.json")
+def pinned_csv_metadata(name: str, number: int, resource: str):
+    return _csvw(version_or_404(name, number), resource, "en")
+
+
+@bp.get("/<name>/cy/<resource>.csv-metadata.json")
+def welsh_csv_metadata(name: str, resource: str):
+    return _csvw(version_or_404(name, None), resource, "cy")
+
+
+@bp.get("/<name>/versions/<int:number>/cy/<resource>.csv-metadata.json")
+def pinned_welsh_csv_metadata(name: str, number: int, resource: str):
+    return _csvw(version_or_404(name, number), resource, "cy")
 
 
 @bp.get("/<name>/cy/<resource>.csv")
