@@ -9,7 +9,7 @@ from flask import Flask, Response, current_app, g, jsonify, make_response, rende
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, SecurityError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, RequestURITooLarge, SecurityError
 
 from portal.db import unavailable
 from portal.i18n import negotiate
@@ -22,6 +22,7 @@ TITLES = {
     400: _l("The request could not be understood"),
     404: _l("Page not found"),
     405: _l("That method is not allowed here"),
+    414: _l("That web address is too long"),
     500: _l("Something went wrong on our side"),
     503: _l("This is not available at the moment"),
 }
@@ -30,6 +31,7 @@ EXPLANATIONS = {
     404: _l("If you typed the web address, check it is correct. "
             "If you followed a link, the page may have moved."),
     405: _l("This address does not accept that kind of request."),
+    414: _l("Shorten the address: choose fewer filters or a shorter search, or download the whole file."),
     500: _l("The problem has been recorded. Please try again later."),
     503: _l("A service the portal depends on cannot be reached. Please try again in a minute."),
 }
@@ -40,6 +42,12 @@ RETRY_AFTER = "30"
 # The errors that may mean the database is unavailable (see database_unavailable).
 DATABASE_ERRORS = (DBAPIError, PoolTimeout)
 DATABASE_DETAIL = "The database cannot be reached at the moment; try again shortly."
+# The header by which the portal's gunicorn worker (portal.serving) marks a
+# request whose request line it shortened, being too long to serve.
+LONG_REQUEST_LINE = "X-Portal-Request-Line-Too-Long"
+# The longest request line served, as gunicorn's limit_request_line (whose
+# maximum it is): the same answer with or without gunicorn in front.
+MAX_REQUEST_LINE = 8190
 
 
 def is_machine_request() -> bool:
@@ -56,6 +64,7 @@ def problem(status: int, title: str, detail: str, **extra) -> Response:
 
 def init_app(app: Flask) -> None:
     app.url_value_preprocessor(refuse_nul_in_path)
+    app.before_request(refuse_long_request_line)
     app.register_error_handler(SecurityError, handle_untrusted_host)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(StoreUnavailable, handle_store_unavailable)
@@ -70,6 +79,17 @@ def refuse_nul_in_path(_endpoint: str | None, values: dict | None) -> None:
     for name, value in (values or {}).items():
         if isinstance(value, str) and "\x00" in value:
             raise NotFound(f"No {name} holding a NUL character exists.")
+
+
+def refuse_long_request_line() -> None:
+    """414 for a request line too long to serve: one the worker shortened
+    (and marked), or one longer than the limit that reached the portal some
+    other way; answered, like any error, in the format of its surface."""
+    line = len(request.method) + len(request.environ.get("RAW_URI") or request.full_path) + 10
+    if LONG_REQUEST_LINE in request.headers or line > MAX_REQUEST_LINE:
+        g.request_line_too_long = True
+        raise RequestURITooLarge(f"The request line is longer than the {MAX_REQUEST_LINE} bytes served; "
+                                 "ask for fewer filters or a shorter search, or download the whole file.")
 
 
 def handle_http_error(error: HTTPException):

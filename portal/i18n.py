@@ -73,7 +73,8 @@ def alternates() -> dict[str, str]:
     view_args = request.view_args or {}
     if request.endpoint is None or "lang" not in view_args:
         return {}
-    return {lang: this_url(external=True, lang=lang) for lang in LANGUAGE_NAMES}
+    query = () if g.get("request_line_too_long") else None  # a 414 repeats no query string
+    return {lang: this_url(query, external=True, lang=lang) for lang in LANGUAGE_NAMES}
 
 
 def _remember_choice(response: Response) -> Response:

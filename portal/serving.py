@@ -10,6 +10,14 @@ thread only once a whole request has arrived, so a stalled client costs a
 socket and a buffer, never a thread, and is closed after ``request_timeout``
 seconds. A body may be ``MAX_BODY`` bytes at most (the portal's only bodies
 are CKAN's JSON parameters, of 256 KiB at most).
+
+A request line longer than gunicorn's ``limit_request_line`` (a URL with a
+100 KB query string) is not refused by gunicorn's parser with its own HTML
+page: the worker reads past the line (keeping only its start, so memory stays
+bounded), shortens it to its path and marks it with
+:data:`portal.errors.LONG_REQUEST_LINE`, and the portal answers 414 in the
+format of the surface the path names (problem+json on APIs, CKAN's envelope
+on the CKAN API, the translated page elsewhere).
 """
 from __future__ import annotations
 
@@ -20,8 +28,11 @@ from collections import deque
 from functools import partial
 
 from gunicorn import http
+from gunicorn.http.message import MAX_REQUEST_LINE
 from gunicorn.http2 import negotiation
 from gunicorn.workers import gthread
+
+from portal.errors import LONG_REQUEST_LINE
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 1024 * 1024
@@ -30,6 +41,10 @@ CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 HEAD_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n"
                   b"Content-Length: 0\r\n\r\n")
 BODY_TOO_LARGE = b"HTTP/1.1 413 Content Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+# Of a request line too long to serve: the start kept to name its method and
+# path, the end kept to find where it ends and its HTTP version.
+LINE_START = 2048
+LINE_END = 32
 # What a request's bytes so far say: None while it is still arriving; ARRIVED
 # once it has (or is malformed: gunicorn's parser then refuses it at once);
 # else the response that refuses it here.
@@ -88,6 +103,32 @@ class Arriving:
         self.head: Head | None = None
         self.registered = self.continued = False
 
+        self.long_line: bytes | None = None  # the start of a request line too long
+        self.shortened = False
+
+    def shorten_long_line(self, limit: int) -> None:
+        """Replace a request line longer than ``limit`` by its method and
+        path, marked as too long, once its end has arrived; until then keep
+        only its start and its last few bytes."""
+        if self.shortened or self.head is not None:
+            return
+        end = self.data.find(b"\r\n")
+        if self.long_line is None:
+            if (end < 0 and len(self.data) <= limit) or 0 <= end <= limit:
+                return
+            self.long_line = bytes(self.data[:LINE_START])
+        if end < 0:
+            del self.data[:-LINE_END]
+            return
+        version = bytes(self.data[:end]).rsplit(b" ", 1)[-1]
+        method, _, target = self.long_line.partition(b" ")
+        path = target.split(b" ", 1)[0].split(b"?", 1)[0].split(b"#", 1)[0][:1024] or b"/"
+        if not version.startswith(b"HTTP/1."):
+            version = b"HTTP/1.0"
+        line = b"%s %s %s\r\n%s: 1" % (method, path, version, LONG_REQUEST_LINE.encode())
+        self.data[:end] = line
+        self.shortened = True
+
     def outcome(self) -> bytes | None:
         if self.head is None:
             end = self.data.find(b"\r\n\r\n")
@@ -121,6 +162,12 @@ class ThreadWorker(gthread.ThreadWorker):
         super().__init__(*args, **kwargs)
         self.arriving: deque[Arriving] = deque()  # by deadline, as they all wait as long
 
+    @property
+    def line_limit(self) -> int:
+        """The longest request line gunicorn's parser takes (0: its maximum)."""
+        limit = self.cfg.limit_request_line
+        return MAX_REQUEST_LINE if limit <= 0 or limit > MAX_REQUEST_LINE else limit
+
     def enqueue_req(self, conn: gthread.TConn) -> None:
         """Every way to a thread (a new connection, a kept-alive one with a
         new request, a request pipelined behind another) comes here."""
@@ -150,6 +197,7 @@ class ThreadWorker(gthread.ThreadWorker):
         except OSError:
             self._close(waiting)
             return
+        waiting.shorten_long_line(self.line_limit)
         outcome = waiting.outcome()
         if outcome is None and len(waiting.data) > MAX_HEAD + MAX_BODY:
             outcome = BODY_TOO_LARGE  # chunked, with endless chunk lines or trailers

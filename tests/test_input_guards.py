@@ -58,3 +58,21 @@ def test_catalogue_links_keep_parameters_named_like_url_arguments(client):
 
 def test_nul_in_a_feed_name_is_not_found(client):
     assert client.get("/feeds/datasets/%00.atom").status_code == 404
+
+
+@pytest.mark.parametrize("path, mediatype", [
+    ("/api/v1/datasets?q=", "application/problem+json"),
+    ("/api/3/action/package_search?q=", "application/json"),
+    ("/datasets/maturity-scores/scores.csv?x=", "application/problem+json"),
+    ("/en/datasets/maturity-scores/?q=", "text/html"),
+    ("/cy/councils/?q=", "text/html"),
+])
+def test_a_url_too_long_is_refused_in_its_surfaces_format_without_gunicorn_too(client, path, mediatype):
+    response = client.get(path + "a" * 100_000)
+    assert response.status_code == 414
+    assert response.mimetype == mediatype
+    assert b"aaaaaaaaaa" not in response.data
+    if path.startswith("/cy/"):
+        assert "Mae’r cyfeiriad gwe hwnnw’n rhy hir" in response.get_data(as_text=True)
+    if "/api/3/" in path:
+        assert response.get_json()["success"] is False

@@ -114,3 +114,53 @@ def test_clients_that_stop_sending_hold_no_thread_and_are_closed(port):
             pass
         sock.close()
     assert time.monotonic() < deadline
+
+
+LONG_QUERY = "q=" + "a" * 100_000  # far past gunicorn's longest request line (8190 bytes)
+
+
+def ask(port: int, request: bytes, timeout: float = 30) -> tuple[list[int], bytes]:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock.sendall(request)
+    data = read_all(sock)
+    sock.close()
+    return statuses(data), data
+
+
+def get(target: str, extra: str = "Connection: close\r\n") -> bytes:
+    return f"GET {target} HTTP/1.1\r\nHost: localhost\r\n{extra}\r\n".encode()
+
+
+@pytest.mark.parametrize("target, mediatype, says", [
+    (f"/api/v1/datasets?{LONG_QUERY}", b"application/problem+json", b'"status":414'),
+    (f"/api/v1/datasets/maturity-scores/resources/scores/rows?{LONG_QUERY}", b"application/problem+json",
+     b'"title":"Request URI Too Long"'),
+    (f"/api/3/action/package_search?{LONG_QUERY}", b"application/json", b'"success":false'),
+    (f"/datasets/maturity-scores/scores.csv?{LONG_QUERY}", b"application/problem+json", b'"status":414'),
+    (f"/en/datasets/?{LONG_QUERY}", b"text/html", b"That web address is too long"),
+    (f"/cy/datasets/?{LONG_QUERY}", b"text/html", "Mae’r cyfeiriad gwe hwnnw’n rhy hir".encode()),
+    ("/en/datasets/" + "a" * 100_000 + "/", b"text/html", b"That web address is too long"),
+])
+def test_a_request_line_too_long_is_answered_in_its_surfaces_own_format(port, target, mediatype, says):
+    codes, answer = ask(port, get(target))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert codes == [414], answer[:300]
+    assert re.search(rb"^Content-Type: " + re.escape(mediatype), head, re.M | re.I), head
+    assert says in body
+    assert b"aaaaaaaaaa" not in answer  # nothing of the long line is repeated
+    assert b"gunicorn" not in answer.lower()
+
+
+def test_a_long_line_does_not_spoil_the_connection_or_the_worker(port):
+    # a request line of 3 MB, sent in pieces, then another request on the same connection
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.sendall(b"GET /api/v1/datasets?q=")
+    for _ in range(48):
+        sock.sendall(b"b" * 65536)
+    sock.sendall(b" HTTP/1.1\r\nHost: localhost\r\n\r\n" + get("/health"))
+    data = read_all(sock)
+    sock.close()
+    assert statuses(data) == [414, 200]
+    # a line just under the limit is served as usual
+    codes, _ = ask(port, get("/health?x=" + "c" * 8000))
+    assert codes == [200]
