@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 import threading
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -28,6 +25,7 @@ from portal.db import make_engine
 from portal.migrate import upgrade
 from portal.ingest.service import ingest_responses
 from portal.publish.service import load_path
+from tests.helpers import served
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
@@ -171,27 +169,8 @@ def dummy_session() -> boto3.session.Session:
 @pytest.fixture(scope="session")
 def moto_endpoint(tmp_path_factory):
     port = free_port()
-    log_path = tmp_path_factory.mktemp("moto") / "server.log"
-    with open(log_path, "wb") as log_file:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-p", str(port), "-H", "127.0.0.1"],
-            stdout=log_file, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto server did not start: {log_path.read_text()}") from None
-                time.sleep(0.1)
+    with served([sys.executable, "-m", "moto.server", "-p", str(port), "-H", "127.0.0.1"],
+                tmp_path_factory.mktemp("moto") / "server.log", f"{endpoint}/moto-api/",
+                what="moto server", start_timeout=30, stop_timeout=10):
         yield endpoint
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()

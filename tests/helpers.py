@@ -1,8 +1,14 @@
-"""Small helpers shared by the tests: copies of the real packages to break."""
+"""Small helpers shared by the tests: copies of the real packages to break,
+and servers started in processes of their own."""
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import func, inspect, select
@@ -48,3 +54,32 @@ def snapshot(session) -> dict:
         "tables": sorted(name for name in inspect(session.connection()).get_table_names()
                          if name.startswith("rows_")),
     }
+
+
+@contextmanager
+def served(command: Sequence, log: Path, ready: str | Callable[[], object], *, what: str = "the server",
+           start_timeout: float = 60, stop_timeout: float = 30, **popen) -> Iterator[subprocess.Popen]:
+    """Run ``command`` (output to ``log``) until ``ready`` answers: a URL to
+    GET, or a callable that raises OSError while the server is not up; then
+    stop it (terminate, and kill it if it lingers), also when the test fails."""
+    check = ready if callable(ready) else (lambda: urllib.request.urlopen(ready, timeout=2).close())
+    with open(log, "wb") as output:
+        server = subprocess.Popen(list(command), stdout=output, stderr=subprocess.STDOUT, **popen)
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            try:
+                check()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{what} did not start: {log.read_text()}") from None
+                time.sleep(0.2)
+        yield server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=stop_timeout)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

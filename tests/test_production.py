@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 from portal.config import PROJECT_ROOT
 from tests.conftest import free_port, migrated
+from tests.helpers import served
 
 BIN = Path(sys.executable).parent
 BASE = "https://data.example.wales"
@@ -101,29 +101,11 @@ def production_server(backend, new_database, tmp_path):
     url = migrated(new_database(backend))
     env = environment(tmp_path, DATABASE_URL=url, PORT=str(port), WORKERS="1", THREADS="2",
                       PORTAL_ALLOW_SQLITE="1" if backend == "sqlite" else None)
-    log = tmp_path / "gunicorn.log"
-    with open(log, "wb") as output:
-        server = subprocess.Popen([BIN / "gunicorn", "-c", "gunicorn.conf.py", "portal:create_app()"],
-                                  cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                get(f"{root}/health", "data.example.wales")
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start: {log.read_text()}") from None
-                time.sleep(0.2)
+    with served([BIN / "gunicorn", "-c", "gunicorn.conf.py", "portal:create_app()"], tmp_path / "gunicorn.log",
+                lambda: get(f"{root}/health", "data.example.wales"), what="gunicorn",
+                cwd=PROJECT_ROOT, env=env):
         yield root
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def test_a_production_server(production_server):

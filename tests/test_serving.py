@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-import subprocess
 import sys
 import time
 import urllib.request
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port, migrated
+from tests.helpers import served
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS, THREADS = 2, 4
@@ -31,23 +31,11 @@ def port(tmp_path_factory):
     env = {**os.environ, "PORT": str(port), "WORKERS": str(WORKERS), "THREADS": str(THREADS),
            "REQUEST_TIMEOUT": str(REQUEST_TIMEOUT), "SECRET_KEY": "test", "INSTANCE_PATH": str(folder),
            "DATABASE_URL": migrated(f"sqlite:///{folder / 'portal.sqlite3'}")}
-    with open(folder / "gunicorn.log", "wb") as log:
-        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "portal:create_app()"],
-                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 90  # two workers importing the portal, on a busy machine
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((folder / "gunicorn.log").read_text()) from None
-                time.sleep(0.2)
+    # two workers importing the portal, on a busy machine
+    with served([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "portal:create_app()"],
+                folder / "gunicorn.log", f"http://127.0.0.1:{port}/health", what="gunicorn",
+                start_timeout=90, stop_timeout=60, cwd=ROOT, env=env):
         yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def connect(port: int, sent: bytes = b"") -> socket.socket:
