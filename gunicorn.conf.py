@@ -95,9 +95,11 @@ keepalive = 5
 max_requests = _int("MAX_REQUESTS", 50_000)
 max_requests_jitter = max_requests // 10
 
-# Refuse oversized request lines and headers early: the portal's longest
-# legitimate URLs (filtered downloads, CKAN filters) are far below these.
-limit_request_line = 8190
+# Refuse oversized headers early. Request lines: 0 leaves their limit to the
+# portal's worker (portal.serving: 32 KiB, room for a query of many filter
+# values; gunicorn's own most is 8 KiB), which answers a longer one with a 414
+# in the format of the surface it names, never gunicorn's HTML page.
+limit_request_line = 0
 limit_request_fields = 100
 limit_request_field_size = 8190
 

@@ -31,13 +31,29 @@ OPERATORS = ("exact", "not", "lt", "lte", "gt", "gte")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 10_000_000
-MAX_FILTERS = 20
+MAX_FILTERS = 20  # in CKAN's datastore_search (one filter per field and operator elsewhere)
 MAX_VALUE_LENGTH = 500
 MAX_Q_LENGTH = 200
 ESTIMATE_FROM = 10_000  # searches expected to match more rows have an estimated total (PostgreSQL)
 WALK_ROWS = 10_000  # a search reads up to about this many rows in order for a page (PostgreSQL)
+MAX_VALUES = 100  # values of one filter (any of them)
+MAX_SORT_LENGTH = 1000
+MAX_FIELDS_LENGTH = 2000
+RESERVED_NAMES = ("q", "sort", "fields", "limit", "offset", "cursor")  # filtered as <field>__exact
 TRUE_VALUES = {"true", "1", "yes"}
 FALSE_VALUES = {"false", "0", "no"}
+# What a filter value of each type may be, exactly (ASCII digits; no spaces):
+# the API's OpenAPI documents give the same patterns (portal.api.rows_openapi).
+# Numbers are finite by construction: at most 17 digits each side of the
+# point and a two-digit exponent.
+VALUE_PATTERNS = {
+    "integer": r"[-+]?[0-9]{1,18}",
+    "number": r"[-+]?([0-9]{1,17}(\.[0-9]{0,17})?|\.[0-9]{1,17})([eE][-+]?[0-9]{1,2})?",
+    "boolean": "|".join("".join(f"[{c}{c.upper()}]" if c.isalpha() else c for c in word)
+                        for word in sorted(TRUE_VALUES | FALSE_VALUES)),
+    "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+    "datetime": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})?",
+}
 
 
 class QueryError(ValueError):
@@ -47,6 +63,40 @@ class QueryError(ValueError):
         super().__init__(message)
         self.parameter = parameter
         self.message = message
+
+
+def regex_literal(text: str) -> str:
+    """``text`` matched literally by a regular expression read alike by
+    Python and by ECMAScript (JSON Schema's ``pattern``), in Unicode mode too."""
+    return "".join("\\" + ch if ch in "^$\\.*+?()[]{}|/" else ch for ch in text)
+
+
+def _names_pattern(names: Iterable[str]) -> str:
+    return "(" + "|".join(regex_literal(name) for name in names) + ")"
+
+
+def sort_pattern(names: Iterable[str]) -> str:
+    """Every ``sort`` the API takes on fields ``names``: comma-separated
+    ``name``, ``-name`` or ``name asc|desc``, spaces or tabs around each;
+    empty parts skipped."""
+    name, space = _names_pattern(names), "[ \t]*"
+    part = f"{space}(-?{name}|{name}[ \t]+([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])){space}"
+    return f"^({part}|{space})(,({part}|{space}))*$"
+
+
+def fields_pattern(names: Iterable[str]) -> str:
+    """Every non-empty ``fields`` the API takes: names, comma-separated, at
+    least one; spaces or tabs around each; empty parts skipped."""
+    name = _names_pattern(names)
+    item, space = f"[ \t]*{name}[ \t]*", "[ \t]*"
+    return f"^({space},)*{item}(,({item}|{space}))*$"
+
+
+class CursorError(QueryError):
+    """A cursor this portal did not issue for this query: no such page."""
+
+    def __init__(self, message: str):
+        super().__init__("cursor", message)
 
 
 @dataclass(frozen=True)
@@ -123,14 +173,16 @@ class Table:
             return None
         if not isinstance(raw, (str, int, float, bool)):
             raise QueryError(parameter, f"the value for {name} must be a single value")
-        text = str(raw).strip() if not isinstance(raw, bool) else str(raw).lower()
+        text = str(raw) if not isinstance(raw, bool) else str(raw).lower()
         if len(text) > MAX_VALUE_LENGTH:
             raise QueryError(parameter, f"the value for {name} is longer than {MAX_VALUE_LENGTH} characters")
         if "\x00" in text:
             raise QueryError(parameter, f"the value for {name} contains a NUL character")
         try:
+            if kind in VALUE_PATTERNS and not re.fullmatch(VALUE_PATTERNS[kind], text):
+                raise ValueError
             if kind == "integer":
-                if isinstance(raw, float) or not re.fullmatch(r"[-+]?\d{1,18}", text):
+                if isinstance(raw, float):
                     raise ValueError
                 return int(text)
             if kind == "number":
@@ -161,6 +213,9 @@ class Table:
         self.check_field(name, key)
         if op not in OPERATORS:
             raise QueryError(key, f"unknown operator {op!r}; operators are: {', '.join(OPERATORS)}")
+        raw_values = list(raw_values)
+        if len(raw_values) > MAX_VALUES:
+            raise QueryError(key, f"{key} takes at most {MAX_VALUES} values")
         values = tuple(self.parse_value(name, raw, key) for raw in raw_values)
         if not values:
             raise QueryError(key, f"no value given for {key}")
@@ -172,8 +227,18 @@ class Table:
             raise QueryError(key, f"{name} is a boolean field; compare it with true or false only")
         return Filter(name, op, values)
 
-    def parse_sort(self, spec: str, parameter: str = "sort") -> list[tuple[str, bool]]:
-        """``a,-b`` (a minus sign sorts descending) or ``a asc, b desc`` (CKAN)."""
+    def _check_syntax(self, spec: str, pattern: str, parameter: str, longest: int, what: str) -> None:
+        if len(spec) > longest:
+            raise QueryError(parameter, f"{parameter} is longer than {longest} characters")
+        if not re.fullmatch(pattern, spec):
+            raise QueryError(parameter, f"{parameter} must be {what}; the fields are: {', '.join(self.names)}")
+
+    def parse_sort(self, spec: str, parameter: str = "sort", strict: bool = False) -> list[tuple[str, bool]]:
+        """``a,-b`` (a minus sign sorts descending) or ``a asc, b desc`` (CKAN);
+        ``strict``: exactly :meth:`sort_pattern`, as the API documents it."""
+        if strict:
+            self._check_syntax(spec, sort_pattern(self.names), parameter, MAX_SORT_LENGTH,
+                               "field names, comma-separated, each with - or asc/desc to choose the order")
         keys = []
         for part in (p.strip() for p in spec.split(",")):
             if not part:
@@ -182,15 +247,18 @@ class Table:
             if len(words) == 2 and words[1].lower() in ("asc", "desc"):
                 name, descending = words[0], words[1].lower() == "desc"
             elif len(words) == 1:
-                name, descending = part.lstrip("-"), part.startswith("-")
+                name, descending = (part[1:], True) if part.startswith("-") else (part, False)
             else:
                 raise QueryError(parameter, f"cannot read the sort {part!r}")
             keys.append((self.check_field(name, parameter), descending))
-        if len({name for name, _ in keys}) != len(keys):
-            raise QueryError(parameter, "a field appears twice in the sort")
-        return keys
+        # a field named again adds nothing: the first mention orders
+        return [key for index, key in enumerate(keys) if key[0] not in {name for name, _ in keys[:index]}]
 
-    def parse_fields(self, spec: str | Iterable[str], parameter: str = "fields") -> list[str]:
+    def parse_fields(self, spec: str | Iterable[str], parameter: str = "fields",
+                     strict: bool = False) -> list[str]:
+        if strict and isinstance(spec, str):
+            self._check_syntax(spec, fields_pattern(self.names), parameter, MAX_FIELDS_LENGTH,
+                               "one or more field names, comma-separated")
         names = [n.strip() for n in (spec.split(",") if isinstance(spec, str) else spec) if n and n.strip()]
         if not names:
             raise QueryError(parameter, "name at least one field")
@@ -212,13 +280,15 @@ def check_paging(limit: int, offset: int, cursor: str | None) -> None:
         raise QueryError("limit", f"limit must be between 1 and {MAX_LIMIT}")
     if not 0 <= offset <= MAX_OFFSET:
         raise QueryError("offset", f"offset must be between 0 and {MAX_OFFSET}")
+
+
+def check_cursor_paging(offset: int, cursor: str | None) -> None:
+    """After the cursor itself is read (an unknown one is no page at all)."""
     if cursor and offset:
         raise QueryError("cursor", "give either an offset or a cursor, not both")
 
 
 def _conditions(table: Table, query: RowQuery, many_matches: bool = False) -> list:
-    if len(query.filters) > MAX_FILTERS:
-        raise QueryError("filters", f"at most {MAX_FILTERS} filters")
     conditions = []
     for flt in query.filters:
         column = table.column(flt.field)
@@ -294,6 +364,7 @@ def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> P
                  .order_by(*_order(table, query)))
     # rows after the cursor, in parts that follow each other in the order
     parts = _after(table, query, _read_cursor(query, secret)) if query.cursor else [true()]
+    check_cursor_paging(query.offset, query.cursor)
     fetched: list = []
     for part in parts:
         wanted = query.limit + 1 - len(fetched)
@@ -458,7 +529,7 @@ def _make_cursor(table: Table, query: RowQuery, last, secret: str) -> str:
 
 
 def _read_cursor(query: RowQuery, secret: str) -> dict:
-    invalid = QueryError("cursor", "the cursor is not valid: it was changed, or belongs to another query")
+    invalid = CursorError("the cursor is not valid: it was changed, or belongs to another query")
     try:
         encoded, signature = query.cursor.rsplit(".", 1)
         payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
@@ -476,7 +547,7 @@ def _after(table: Table, query: RowQuery, cursor: dict) -> list:
     """Rows strictly after the cursor in the query's order (nulls last), as
     conditions for parts that follow each other in that order."""
     if cursor["q"] != _fingerprint(table, query):
-        raise QueryError("cursor", "the cursor belongs to another query (its filters or sort differ)")
+        raise CursorError("the cursor belongs to another query (its filters or sort differ)")
     # literal(): booleans must be bound values, not SQL's TRUE/FALSE constants
     keys = [(table.column(name), descending,
              None if value is None else literal(table.bound(name, value), table.column(name).type))

@@ -45,9 +45,9 @@ DATABASE_DETAIL = "The database cannot be reached at the moment; try again short
 # The header by which the portal's gunicorn worker (portal.serving) marks a
 # request whose request line it shortened, being too long to serve.
 LONG_REQUEST_LINE = "X-Portal-Request-Line-Too-Long"
-# The longest request line served, as gunicorn's limit_request_line (whose
-# maximum it is): the same answer with or without gunicorn in front.
-MAX_REQUEST_LINE = 8190
+# The longest request line served (32 KiB: room for a query of many filter
+# values), with or without gunicorn in front (see portal.serving).
+MAX_REQUEST_LINE = 32 * 1024
 
 
 def is_machine_request() -> bool:

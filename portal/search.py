@@ -26,7 +26,6 @@ from portal.vocabulary import FORMATS, KINDS, THEMES, label
 FACETS = ("theme", "council", "characteristic", "format", "kind")
 SORTS = ("relevance", "title", "newest", "name")
 MAX_QUERY_LENGTH = 200
-MAX_TERMS = 12
 MAX_PER_PAGE = 100
 MAX_PAGE = 100_000
 COUNCIL_CODE = re.compile(r"^W06[0-9]{6}$")
@@ -120,8 +119,6 @@ class SearchQuery:
     def check(self) -> SearchQuery:
         if len(self.q) > MAX_QUERY_LENGTH:
             raise SearchError("q", f"the search text is longer than {MAX_QUERY_LENGTH} characters")
-        if len(terms(self.q)) > MAX_TERMS:
-            raise SearchError("q", f"the search has more than {MAX_TERMS} words")
         for name, values in self.facets.items():
             if name not in FACETS:
                 raise SearchError(name, f"unknown facet {name!r}; facets are: {', '.join(FACETS)}")
@@ -154,7 +151,7 @@ def terms(q: str) -> list[str]:
 
 def search(session: Session, query: SearchQuery) -> SearchResult:
     query.check()
-    words = terms(query.q)
+    words = list(dict.fromkeys(terms(query.q)))  # each word once
     matched = _matching(session, words) if words else None
     selected = select(Dataset.id)
     if matched is not None:

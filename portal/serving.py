@@ -11,9 +11,10 @@ socket and a buffer, never a thread, and is closed after ``request_timeout``
 seconds. A body may be ``MAX_BODY`` bytes at most (the portal's only bodies
 are CKAN's JSON parameters, of 256 KiB at most).
 
-A request line longer than gunicorn's ``limit_request_line`` (a URL with a
-100 KB query string) is not refused by gunicorn's parser with its own HTML
-page: the worker reads past the line (keeping only its start, so memory stays
+A request line longer than :data:`portal.errors.MAX_REQUEST_LINE` (or a
+lower ``limit_request_line``; gunicorn.conf.py sets 0, leaving the limit to
+the portal) is not refused by gunicorn's parser with its own HTML page (a
+URL with a 100 KB query string): the worker reads past the line (keeping only its start, so memory stays
 bounded), shortens it to its path and marks it with
 :data:`portal.errors.LONG_REQUEST_LINE`, and the portal answers 414 in the
 format of the surface the path names (problem+json on APIs, CKAN's envelope
@@ -28,11 +29,10 @@ from collections import deque
 from functools import partial
 
 from gunicorn import http
-from gunicorn.http.message import MAX_REQUEST_LINE
 from gunicorn.http2 import negotiation
 from gunicorn.workers import gthread
 
-from portal.errors import LONG_REQUEST_LINE
+from portal.errors import LONG_REQUEST_LINE, MAX_REQUEST_LINE
 
 MAX_HEAD = 64 * 1024
 MAX_BODY = 1024 * 1024
@@ -164,7 +164,8 @@ class ThreadWorker(gthread.ThreadWorker):
 
     @property
     def line_limit(self) -> int:
-        """The longest request line gunicorn's parser takes (0: its maximum)."""
+        """The longest request line served: the portal's, or a lower
+        ``limit_request_line`` (0, as gunicorn.conf.py sets it: the portal's)."""
         limit = self.cfg.limit_request_line
         return MAX_REQUEST_LINE if limit <= 0 or limit > MAX_REQUEST_LINE else limit
 

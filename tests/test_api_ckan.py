@@ -431,7 +431,6 @@ TOO_MANY_FILTERS = {f"field_{i}": 1 for i in range(25)}
     ("package_search", {"fq": " ".join(["tags:x"] * 21)}, "fq"),
     ("package_search", {"fq": "metadata_modified:[yesterday TO *]"}, "fq"),
     ("package_search", {"fq": "groups:maturity OR"}, "fq"),
-    ("package_search", {"q": "word " * 13}, "q"),
     ("package_search", {"q": "x" * 201}, "q"),
     ("package_search", {"q": ["a", "b"]}, "q"),
     ("package_search", {"sort": "name; DROP TABLE datasets"}, "sort"),

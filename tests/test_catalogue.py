@@ -86,7 +86,7 @@ def test_no_results_page(client):
 
 @pytest.mark.parametrize("query, status", [
     ("page=abc", 400), ("page=0", 400), ("page=-1", 400), ("page=2", 404), ("page=99999999999999999999", 404),
-    ("q=" + "a" * 201, 400), ("q=" + "+".join(["word"] * 13), 400), ("sort=price", 400),
+    ("q=" + "a" * 201, 400), ("q=" + "+".join(["word"] * 40), 200), ("sort=price", 400),
 ])
 def test_bad_input_gives_a_page_not_a_500(client, query, status):
     for lang in ("en", "cy"):

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, current_app, jsonify, request, stream_with_context, url_for
 
 from portal import datastore, queries, search
-from portal.api import present, schemas
+from portal.api import present, rows_openapi, schemas
 from portal.api.problems import Blueprint
 from portal.extensions import session
 from portal.model import DatasetVersion, Resource
@@ -90,6 +90,25 @@ def version(name: str, number: int) -> dict[str, Any]:
     return present.version_document(version_or_404(name, number))
 
 
+@bp.route("/datasets/<name>/openapi.json", parameters=[NAME])
+@NO_PARAMETERS
+@bp.response(200, schemas.OpenAPIOut)
+def dataset_openapi(name: str) -> Response:
+    """The OpenAPI document of one dataset's row queries
+
+    Every resource of every published version, with the filters (`<field>`, `<field>__<op>`),
+    `sort` and `fields` it takes and the values each filter takes, exactly as they are checked.
+    """
+    latest = version_or_404(name, None)
+    versions = queries.version_history(session(), name)
+    from portal.api.v1 import openapi_document  # the main document: it lists this module's routes
+    doc = rows_openapi.document(openapi_document(current_app), versions, latest,
+                                request.url_root.rstrip("/"))
+    response = jsonify(doc)
+    response.last_modified = latest.published_utc
+    return query_etag(response, "|".join(f"{v.number}:{v.content_hash}" for v in versions))
+
+
 def _resource(name: str, number: int | None, resource: str) -> tuple[DatasetVersion, Resource]:
     return published_resource_or_404(name, number, resource)
 
@@ -117,21 +136,25 @@ def pinned_schema(name: str, number: int, resource: str) -> Response:
 
 ROWS_DOC = """
 
-Filter with `<field>=<value>` or `<field>__<op>=<value>` (see `filters`), search text fields
-with `q`, order with `sort`, choose fields with `fields`. Page with `limit` and either
-`offset` or `cursor`; the `next` link continues with a keyset cursor.
+Search text fields with `q`; page with `limit` and either `offset` or `cursor` (the `next`
+link continues with a keyset cursor; a cursor this query was not given answers 404). Filters
+(`<field>=<value>`, or `<field>__<op>=<value>` with op one of exact, not, lt, lte, gt, gte),
+`sort` and `fields` name the resource's fields: each dataset's OpenAPI document,
+`/api/v1/datasets/{name}/openapi.json`, lists them for each of its resources, with the values
+each takes.
 """
 CSV_DOC = """
 
-The same filters, `q`, `sort` and `fields` as the JSON rows; every matching row, streamed as
-CSV (suppressed cells carry their marker, e.g. `[c]`). `limit`, `offset` and `cursor` do not apply.
+The same filters, `q`, `sort` and `fields` as the JSON rows (see each dataset's OpenAPI document,
+`/api/v1/datasets/{name}/openapi.json`); every matching row, streamed as CSV (suppressed cells
+carry their marker, e.g. `[c]`). `limit`, `offset` and `cursor` do not apply.
 """
 CSV_RESPONSE = {"content_type": "text/csv", "schema": {"type": "string"},
                 "description": "The matching rows as CSV, with a header line of field names."}
 
 
 @bp.route("/datasets/<name>/resources/<resource>/rows",
-          parameters=[NAME, RESOURCE, schemas.ROW_FILTERS_PARAMETER])
+          parameters=[NAME, RESOURCE])
 @bp.arguments(schemas.RowPageArgs, location="query", unknown="exclude")
 @bp.response(200, schemas.RowPage)
 @bp.doc(description=ROWS_DOC.strip())
@@ -141,7 +164,7 @@ def rows(args: dict[str, Any], name: str, resource: str) -> dict[str, Any]:
 
 
 @bp.route(f"/datasets/<name>/versions/{VERSION}/resources/<resource>/rows",
-          parameters=[NAME, NUMBER, RESOURCE, schemas.ROW_FILTERS_PARAMETER])
+          parameters=[NAME, NUMBER, RESOURCE])
 @bp.arguments(schemas.RowPageArgs, location="query", unknown="exclude")
 @bp.response(200, schemas.RowPage)
 @bp.doc(description=ROWS_DOC.strip())
@@ -151,7 +174,7 @@ def pinned_rows(args: dict[str, Any], name: str, number: int, resource: str) -> 
 
 
 @bp.route("/datasets/<name>/resources/<resource>/rows.csv",
-          parameters=[NAME, RESOURCE, schemas.ROW_FILTERS_PARAMETER])
+          parameters=[NAME, RESOURCE])
 @bp.arguments(schemas.RowArgs, location="query", unknown="exclude")
 @bp.response(200, **CSV_RESPONSE)
 @bp.doc(description=CSV_DOC.strip())
@@ -161,7 +184,7 @@ def rows_csv(args: dict[str, Any], name: str, resource: str) -> Response:
 
 
 @bp.route(f"/datasets/<name>/versions/{VERSION}/resources/<resource>/rows.csv",
-          parameters=[NAME, NUMBER, RESOURCE, schemas.ROW_FILTERS_PARAMETER])
+          parameters=[NAME, NUMBER, RESOURCE])
 @bp.arguments(schemas.RowArgs, location="query", unknown="exclude")
 @bp.response(200, **CSV_RESPONSE)
 @bp.doc(description=CSV_DOC.strip())
@@ -180,10 +203,11 @@ def _row_query(table: datastore.Table, args: dict[str, Any], fixed: tuple[str, .
         if key in PAGING:
             raise datastore.QueryError(key, "does not apply to CSV output, which holds every matching row")
         query.filters.append(table.parse_filter(key, request.args.getlist(key)))
-    if args["sort"]:
-        query.sort = table.parse_sort(args["sort"])
-    if args["fields_"]:
-        query.fields = table.parse_fields(args["fields_"])
+    sort, fields = request.args.get("sort", ""), request.args.get("fields", "")
+    if sort:
+        query.sort = table.parse_sort(sort, strict=True)
+    if fields:
+        query.fields = table.parse_fields(fields, strict=True)
     return query
 
 

@@ -18,7 +18,7 @@ from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
-from portal.datastore import QueryError
+from portal.datastore import CursorError, QueryError
 from portal.errors import problem
 from portal.search import SearchError
 
@@ -85,6 +85,8 @@ def _http_error(error: HTTPException) -> Response:
 
 
 def _query_error(error: QueryError | SearchError) -> Response:
+    if isinstance(error, CursorError):  # no such page (as Django REST framework answers it)
+        return problem(404, "Not Found", str(error), errors={error.parameter: [str(error)]})
     return bad_request({error.parameter: [str(error)]})
 
 

@@ -59,8 +59,8 @@ def _facet(description: str, choices: tuple[str, ...] | None = None,
 
 class DatasetSearchArgs(PageArgs):
     q = _text("Search text, in English or Welsh; every word must match (as a prefix) somewhere in "
-              f"the dataset's metadata. At most {search.MAX_QUERY_LENGTH} characters and "
-              f"{search.MAX_TERMS} words.", max_length=search.MAX_QUERY_LENGTH, load_default="")
+              f"the dataset's metadata. At most {search.MAX_QUERY_LENGTH} characters.",
+              max_length=search.MAX_QUERY_LENGTH, load_default="")
     theme = _facet("Datasets on this theme.", tuple(THEMES))
     council = _facet("Datasets with data about this council (GSS code).", pattern=COUNCIL_CODE)
     characteristic = _facet("Datasets with data about this key characteristic (its id).")
@@ -78,19 +78,15 @@ class CaseStudyArgs(PageArgs):
 
 
 class RowArgs(Schema):
-    """The fixed parameters of a row query. Any other parameter filters on a
-    field of the resource, so unknown names are checked against its Table Schema."""
+    """The parameters of a row query that every resource takes. The others
+    depend on the resource's fields (filters, ``sort``, ``fields``): each
+    dataset's own OpenAPI document (portal.api.rows_openapi) describes them."""
 
     class Meta:
         unknown = EXCLUDE
 
     q = _text("Rows where any text field contains this text (case-insensitive).",
               max_length=datastore.MAX_Q_LENGTH, load_default="")
-    sort = _text("Fields to sort by, comma-separated; a leading `-` sorts that field descending "
-                 "(e.g. `area_code,-mean_level`). Missing values sort last.", max_length=1000,
-                 load_default="")
-    fields_ = _text("Fields to return, comma-separated, in this order (default: all).",
-                    max_length=2000, data_key="fields", load_default="")
 
 
 class RowPageArgs(RowArgs):
@@ -102,24 +98,6 @@ class RowPageArgs(RowArgs):
     cursor = _text("Continue after the last row of a previous page: the `next_cursor` of that page "
                    "(the `next` link carries it). Only valid for the same filters, q and sort.",
                    max_length=2000, load_default="")
-
-
-ROW_FILTERS_PARAMETER = {
-    "in": "query",
-    "name": "filters",
-    "style": "form",
-    "explode": True,
-    "required": False,
-    "description": (
-        "Filters, one query parameter each: `<field>=<value>` (equal; repeat it for any of several "
-        "values; an empty value matches missing cells) or `<field>__<op>=<value>` with op one of "
-        f"{', '.join(datastore.OPERATORS)}. Field names and value types come from the resource's "
-        "Table Schema (see `.../schema`); an unknown field, operator or a value of the wrong type is "
-        "refused with 400 naming the parameter. A field named like a fixed parameter (q, sort, fields, "
-        "limit, offset, cursor) is filtered with `<field>__exact`."),
-    "schema": {"type": "object", "additionalProperties": {"type": "string", "pattern": r"^[^\x00]*$"}},
-    "example": {"council_code": "W06000012", "invited__gte": "60"},
-}
 
 
 # -- documents -------------------------------------------------------------------
@@ -279,6 +257,17 @@ class TableSchemaOut(Schema):
         unknown = INCLUDE
 
     fields_ = fields.List(fields.Dict(), data_key="fields", required=True)
+
+
+class OpenAPIOut(Schema):
+    """An OpenAPI 3.0 document (https://spec.openapis.org/oas/v3.0.3)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    openapi = fields.String(required=True)
+    info = fields.Dict(required=True)
+    paths = fields.Dict(required=True)
 
 
 class Index(Out):

@@ -27,8 +27,9 @@ Open data on how Wales' 22 councils use data, from the Wales Audit Office study
 * Text in both languages is an object `{"en": ..., "cy": ...}`.
 * Lists are paginated (`page`, `per_page`, at most 100 per page) and carry `total` and
   `next`/`prev` links. Row queries take `limit` (at most 1000) with `offset` or `cursor`.
-* Query parameters that are not documented are refused (400), except that row queries
-  take any field of the resource's Table Schema as a filter.
+* Query parameters that are not documented are refused (400). Row queries also take
+  filters, `sort` and `fields`, which name the resource's fields: each dataset's own
+  document, `/api/v1/datasets/{name}/openapi.json`, lists them with the values they take.
 * Errors are RFC 9457 problem details (`application/problem+json`) with a specific `detail`;
   for wrong query parameters, `errors` names each one.
 * Every version of a dataset is immutable: URLs under `/versions/<n>/` never change.

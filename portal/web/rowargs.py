@@ -29,7 +29,8 @@ def parse(table: Table, args: MultiDict, *, paged: bool = True) -> tuple[RowQuer
             if key not in RESERVED:
                 raise QueryError(key, f"unknown parameter {key!r}")
             continue
-        query.filters.append(table.parse_filter(key, args.getlist(key)))
+        # a value typed into a form may carry stray spaces
+        query.filters.append(table.parse_filter(key, [value.strip() for value in args.getlist(key)]))
     query.q = args.get("_q", "").strip()
     if args.get("_sort"):
         query.sort = table.parse_sort(args["_sort"], "_sort")
