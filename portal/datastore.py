@@ -324,7 +324,8 @@ def iterate(session: Session, resource: Resource, query: RowQuery,
     result = session.execute(statement)
     try:
         for record in result:
-            yield table.rows.from_columns(record)
+            row = table.rows.from_columns(record)
+            yield {ROW_ID: record._mapping[ROW], **row} if query.row_ids else row
     finally:
         result.close()  # at once, also when a client hangs up mid-way
 

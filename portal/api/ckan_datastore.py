@@ -66,15 +66,15 @@ class Links:
 def datastore_search(session: Session, data: dict[str, Any], links: Links, secret: str) -> dict[str, Any]:
     refuse_unexpected(data, PARAMETERS)
     key = required_string(data, "resource_id", "id")
-    filters = _filters(data)
-    q = _text_query(data)
+    filters = read_filters(data)
+    q = text_query(data)
     fields = string_list(data, "fields", split=",")
     row_ids = fields is None or ROW_ID in fields
     if fields is not None:
         fields = [name for name in fields if name != ROW_ID]
         if not fields:
             fields = None if row_ids else fields
-    sort, rows_descending = _row_sort(_sort_text(data))
+    sort, rows_descending = row_sort(sort_text(data))
     limit = min(natural(data, "limit", datastore.DEFAULT_LIMIT), datastore.MAX_LIMIT)
     offset = natural(data, "offset", 0)
     include_total = boolean(data, "include_total", True)
@@ -94,7 +94,7 @@ def datastore_search(session: Session, data: dict[str, Any], links: Links, secre
     table = datastore.Table(resource)
     try:
         query = datastore.RowQuery(
-            filters=[_filter(table, name, value) for name, value in filters.items()], q=q,
+            filters=[make_filter(table, name, value) for name, value in filters.items()], q=q,
             sort=table.parse_sort(sort) if sort else [],
             fields=table.parse_fields(fields) if fields is not None else None,
             limit=max(limit, 1), offset=offset, row_ids=row_ids, rows_descending=rows_descending)
@@ -105,7 +105,7 @@ def datastore_search(session: Session, data: dict[str, Any], links: Links, secre
         else:
             page = datastore.run(session, resource, query, secret)
     except datastore.QueryError as error:
-        raise ValidationError.one(_parameter(error, table), error.message) from None
+        raise ValidationError.one(parameter_of(error, table), error.message) from None
 
     result: dict[str, Any] = {
         "include_total": include_total,
@@ -147,7 +147,7 @@ def field_dicts(resource: Resource, names: list[str]) -> list[dict[str, Any]]:
     return dicts
 
 
-def _filters(data: dict[str, Any]) -> dict[str, Any]:
+def read_filters(data: dict[str, Any]) -> dict[str, Any]:
     filters = json_value(data, "filters", "Cannot parse JSON")
     if filters is None or filters == "":
         return {}
@@ -158,7 +158,7 @@ def _filters(data: dict[str, Any]) -> dict[str, Any]:
     return filters
 
 
-def _filter(table: datastore.Table, name: str, value: Any) -> datastore.Filter:
+def make_filter(table: datastore.Table, name: str, value: Any) -> datastore.Filter:
     if name not in table.types:
         raise ValidationError.one("filters", f'invalid value "{name}": no such field; '
                                              f"the fields are: {', '.join(table.names)}")
@@ -168,7 +168,7 @@ def _filter(table: datastore.Table, name: str, value: Any) -> datastore.Filter:
     return table.parse_filter(name, values)
 
 
-def _text_query(data: dict[str, Any]) -> str:
+def text_query(data: dict[str, Any]) -> str:
     """``q`` (or ``full_text``) as text; CKAN's per-field form ``{"field": "text"}`` is refused."""
     for name in ("q", "full_text"):
         value = data.get(name)
@@ -183,7 +183,7 @@ def _text_query(data: dict[str, Any]) -> str:
     return string(data, "q") or string(data, "full_text")
 
 
-def _sort_text(data: dict[str, Any]) -> str:
+def sort_text(data: dict[str, Any]) -> str:
     raw = data.get("sort")
     if isinstance(raw, list):
         items = string_list(data, "sort") or []
@@ -191,7 +191,7 @@ def _sort_text(data: dict[str, Any]) -> str:
     return string(data, "sort", max_length=500).replace('"', "")
 
 
-def _row_sort(text: str) -> tuple[str, bool]:
+def row_sort(text: str) -> tuple[str, bool]:
     """CKAN's sort may name ``_id``: the rows' own order. What follows it
     cannot change the order (every ``_id`` differs), so it is dropped; the sort
     before it is the table's, and ``_id desc`` reverses the final order."""
@@ -243,7 +243,7 @@ def datastore_info(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     return info
 
 
-def _parameter(error: datastore.QueryError, table: datastore.Table) -> str:
+def parameter_of(error: datastore.QueryError, table: datastore.Table) -> str:
     """CKAN's name for the parameter a query error is about."""
     name = error.parameter.partition("__")[0]
     return "filters" if name in table.types else error.parameter

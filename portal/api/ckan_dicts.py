@@ -301,6 +301,9 @@ def resource_dict(version: DatasetVersion, resource: Resource, fmt: str = "csv")
         "position": resource.position,
         "resource_type": None,
         "row_count": resource.row_count,
+        # the Table Schema, where ckanext-validation keeps it; Data Package
+        # tools (ckanapi's datapackage writer, frictionless) read it from here
+        "schema": resource.table_schema,
         "size": resource.byte_size,
         "state": "active",
         "url": resource_url(version, resource, "csv"),
@@ -333,6 +336,7 @@ def _json_resource_dict(version: DatasetVersion, resource: Resource) -> dict[str
         "position": count + resource.position,
         "resource_type": None,
         "row_count": resource.row_count,
+        "schema": resource.table_schema,
         "size": artefact.byte_size if artefact else None,
         "state": "active",
         "url": resource_url(version, resource, JSON),
