@@ -277,7 +277,7 @@ def package_activity_list(context: Context, data: dict[str, Any]) -> list[dict[s
         entries.append((version, kind))
     return [{"id": ckan_dicts.stable_id("activity", version.dataset.name, str(version.number)),
              "timestamp": ckan_dicts.timestamp(version.published_utc),
-             "user_id": ckan_dicts.ORGANIZATION_ID,
+             "user_id": None,  # published by the portal's publishing service, not a CKAN user
              "object_id": ckan_dicts.package_id(version.dataset.name),
              "activity_type": kind,
              "permission_labels": ["public"],
