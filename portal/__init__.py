@@ -19,6 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import cli, errors, extensions, i18n
     from portal.api import v1 as api_v1
     from portal.api import ckan as ckan_api
+    from portal.api import ckan_web
     from portal.web import content, councils, downloads, feeds, http, pages, service, urls
 
     extensions.init_app(app)
@@ -33,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(content.bp)
     app.register_blueprint(ckan_api.bp)
+    app.register_blueprint(ckan_web.bp)
     api_v1.init_app(app)
     cli.init_app(app)
     return app

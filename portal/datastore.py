@@ -28,6 +28,7 @@ from portal.model import Resource
 from portal.rowstore import MISSING, ROW, RowTable
 
 OPERATORS = ("exact", "not", "lt", "lte", "gt", "gte")
+ROW_ID = "_id"  # a row's number in the published file, as CKAN's DataStore names it
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 10_000_000
@@ -116,6 +117,8 @@ class RowQuery:
     offset: int = 0
     cursor: str | None = None
     markers: bool = False  # keep each row's missing-value markers (under "_missing")
+    row_ids: bool = False  # give each row its number in the file, first, under ROW_ID (CKAN's "_id")
+    rows_descending: bool = False  # the last sort key, the row number, descending (CKAN's "_id desc")
 
 
 @dataclass
@@ -321,7 +324,8 @@ def _order(table: Table, query: RowQuery) -> list:
     order = []
     for name, descending in query.sort:
         order.extend(table.rows.order_terms(name, descending))
-    order.append(table.rows.table.c[ROW].asc())
+    row = table.rows.table.c[ROW]
+    order.append(row.desc() if query.rows_descending else row.asc())
     return order
 
 
@@ -376,8 +380,10 @@ def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> P
     more = len(fetched) > query.limit
     fetched = fetched[:query.limit]
     next_cursor = _make_cursor(table, query, fetched[-1], secret) if more and fetched else None
-    return Page([_project(data, names, query.markers) for _, data in fetched], matched, query.offset,
-                query.limit, next_cursor, names, estimated)
+    rows = [_project(data, names, query.markers) for _, data in fetched]
+    if query.row_ids:
+        rows = [{ROW_ID: number, **row} for (number, _), row in zip(fetched, rows)]
+    return Page(rows, matched, query.offset, query.limit, next_cursor, names, estimated)
 
 
 def iterate(session: Session, resource: Resource, query: RowQuery,
@@ -389,7 +395,8 @@ def iterate(session: Session, resource: Resource, query: RowQuery,
     result = session.execute(statement)
     try:
         for record in result:
-            yield table.rows.from_columns(record)
+            row = table.rows.from_columns(record)
+            yield {ROW_ID: record._mapping[ROW], **row} if query.row_ids else row
     finally:
         result.close()  # at once, also when a client hangs up mid-way
 
@@ -546,6 +553,8 @@ def _read_cursor(query: RowQuery, secret: str) -> dict:
 def _after(table: Table, query: RowQuery, cursor: dict) -> list:
     """Rows strictly after the cursor in the query's order (nulls last), as
     conditions for parts that follow each other in that order."""
+    if query.rows_descending:
+        raise QueryError("cursor", "a cursor follows rows in ascending order only")
     if cursor["q"] != _fingerprint(table, query):
         raise CursorError("the cursor belongs to another query (its filters or sort differ)")
     # literal(): booleans must be bound values, not SQL's TRUE/FALSE constants

@@ -15,7 +15,7 @@ from portal.db import unavailable
 from portal.i18n import negotiate
 from portal.storage import StoreUnavailable
 
-MACHINE_PREFIXES = ("/datasets/", "/api/", "/health", "/catalog.", "/feeds/", "/sitemap.xml", "/robots.txt")
+MACHINE_PREFIXES = ("/datasets/", "/datastore/", "/api/", "/health", "/catalog.", "/feeds/", "/sitemap.xml", "/robots.txt")
 PROBLEM_MEDIATYPE = "application/problem+json"
 
 TITLES = {

@@ -9,7 +9,7 @@ import ckanapi
 import pytest
 from sqlalchemy import make_url
 
-from portal.api.ckan_dicts import package_id, resource_id
+from portal.api.ckan_dicts import json_resource_id, package_id, resource_id
 
 REAL = ["council-findings", "councils", "data-tool-response-rates", "good-practice-case-studies",
         "maturity-framework", "public-attitudes-survey"]
@@ -52,8 +52,8 @@ def test_package_show_by_name_and_by_id(ckan):
     assert by_name["id"] == package_id(RATES) and by_name["name"] == RATES
     assert by_name["title"] == "Data tool response rates: Neath Port Talbot Council"
     assert by_name["notes"].startswith("How many senior officers")
-    assert (by_name["license_id"], by_name["license_title"]) == ("OGL-UK-3.0", "Open Government Licence v3.0")
-    assert by_name["license_url"].endswith("/open-government-licence/version/3/")
+    assert (by_name["license_id"], by_name["license_title"]) == ("uk-ogl", "UK Open Government Licence (OGL)")
+    assert by_name["license_url"] == "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
     assert by_name["version"] == "1" and by_name["state"] == "active" and by_name["type"] == "dataset"
     assert by_name["private"] is False and by_name["isopen"] is True
     assert by_name["url"].endswith(f"/en/datasets/{RATES}/")
@@ -70,15 +70,20 @@ def test_package_show_by_name_and_by_id(ckan):
     assert "Swyddfa Archwilio Cymru" in json.loads(extras["tags_cy"])
     assert extras["datapackage_url"].endswith(f"/datasets/{RATES}/versions/1/datapackage.json")
     assert by_name["metadata_created"] <= by_name["metadata_modified"]
-    [resource] = by_name["resources"]
-    assert by_name["num_resources"] == 1
+    resource, json_resource = by_name["resources"]
+    assert by_name["num_resources"] == 2
     assert resource["id"] == RATES_RESOURCE and resource["package_id"] == by_name["id"]
     assert resource["url"].endswith(f"/datasets/{RATES}/versions/1/response-rates.csv")
     assert (resource["format"], resource["mimetype"]) == ("CSV", "text/csv")
     assert resource["datastore_active"] is True
     assert resource["name"] == "Response rates by recipient group"
     assert resource["name_cy"] == "Cyfraddau ymateb fesul grŵp derbynwyr"
-    assert resource["position"] == 0 and resource["size"] > 0 and len(resource["hash"]) == 64
+    assert resource["position"] == 0 and resource["size"] > 0
+    assert resource["hash"].startswith("sha256:") and len(resource["hash"]) == 71
+    assert json_resource["id"] == json_resource_id(RATES, "response-rates")
+    assert json_resource["url"].endswith(f"/datasets/{RATES}/versions/1/response-rates.json")
+    assert (json_resource["format"], json_resource["mimetype"]) == ("JSON", "application/json")
+    assert json_resource["datastore_active"] is False and json_resource["hash"].startswith("sha256:")
 
 
 @pytest.mark.live
@@ -208,8 +213,9 @@ def test_datastore_search_known_values(ckan):
     assert rows == [("total", 139, 57, 41), ("officer", 76, 38, 50), ("elected_member", 63, 19, 30)]
     assert result["total"] == 3 and result["resource_id"] == RATES_RESOURCE
     types = {f["id"]: f["type"] for f in result["fields"]}
-    assert types["council_code"] == "text" and types["invited"] == "int"
-    assert result["fields"][4]["info"]["label"] == "Number invited"
+    assert types["council_code"] == "text" and types["invited"] == "int8" and types["_id"] == "int"
+    assert result["fields"][0] == {"id": "_id", "type": "int"}
+    assert result["fields"][5]["info"]["label"] == "Number invited"
     page = ckan.action.datastore_search(resource_id=RATES_RESOURCE, sort="invited desc", limit=1, offset=1,
                                         fields=["recipient_group", "invited"])
     assert page["records"] == [{"recipient_group": "officer", "invited": 76}]

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from portal import create_app, profiles, queries
-from portal.api import ckan_actions
+from portal.api import ckan_actions, ckan_dicts
 from portal.extensions import session
 from portal.web import content, dataset_page, rowargs
 
@@ -57,6 +57,12 @@ def url_samples(published_app) -> dict[str, list[str]]:
             "case_study": studies,
             "id": studies + characteristics,
             "logic_function": sorted(ckan_actions.ACTIONS) + ["package_create"],
+            # CKAN's web paths: names or ids of datasets, groups, the organization, resources
+            "key": [v.dataset.name for v in versions] + [ckan_dicts.package_id(v.dataset.name) for v in versions]
+            + sorted({t for v in versions for t in ckan_dicts.themes(v)}) + [ckan_dicts.ORGANIZATION_NAME],
+            "resource_key": [make(v.dataset.name, r.name) for v in versions for r in v.resources
+                             for make in (ckan_dicts.resource_id, ckan_dicts.json_resource_id)]
+            + [f"{v.dataset.name}.{r.name}" for v in versions for r in v.resources],
             "rest": ["action", "util/status/show", "3"],
             "filename": [path.name for path in STATIC.iterdir()],
         }

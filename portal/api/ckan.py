@@ -1,6 +1,6 @@
 """A CKAN-compatible Action API: ``/api/3/action/<action>`` and ``/api/action/<action>``.
 
-Requests and answers follow ``ckan/views/api.py`` (CKAN 2.10/2.11), so CKAN's
+Requests and answers follow ``ckan/views/api.py`` (CKAN 2.10 to 2.12), so CKAN's
 own clients (``ckanapi``) and harvesters work unchanged:
 
 * parameters come from the query string (GET; JSON-encoded values where CKAN

@@ -6,7 +6,13 @@ Follows ckanext-datastore: ``filters`` (a JSON object of field: value or
 (``"a asc, b desc"``), ``limit`` (default 100; larger than
 :data:`portal.datastore.MAX_LIMIT` is capped, as CKAN caps at its
 ``rows_max``), ``offset``, ``include_total`` and ``records_format`` (objects,
-lists, csv, tsv). Field types are reported in DataStore terms.
+lists, csv, tsv). As in CKAN, every row has ``_id`` (its number in the
+published file, from 1), the rows come in ``_id`` order unless sorted otherwise
+(``_id desc`` reverses it), and field types are the DataStore's (``int8``,
+``numeric``, ``text``, ``date``, ``timestamp``, ``bool``, ...).
+
+``datastore_info`` answers with the fields (data dictionary and schema) and,
+in ``meta``, the row count and sizes of the published file.
 """
 from __future__ import annotations
 
@@ -20,8 +26,9 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from portal import datastore
+from portal import datastore, rowstore
 from portal.api import ckan_dicts
+from portal.datastore import ROW_ID
 from portal.api.ckan_params import (
     NotFound,
     ValidationError,
@@ -59,10 +66,15 @@ class Links:
 def datastore_search(session: Session, data: dict[str, Any], links: Links, secret: str) -> dict[str, Any]:
     refuse_unexpected(data, PARAMETERS)
     key = required_string(data, "resource_id", "id")
-    filters = _filters(data)
-    q = _text_query(data)
+    filters = read_filters(data)
+    q = text_query(data)
     fields = string_list(data, "fields", split=",")
-    sort = _sort_text(data)
+    row_ids = fields is None or ROW_ID in fields
+    if fields is not None:
+        fields = [name for name in fields if name != ROW_ID]
+        if not fields:
+            fields = None if row_ids else fields
+    sort, rows_descending = row_sort(sort_text(data))
     limit = min(natural(data, "limit", datastore.DEFAULT_LIMIT), datastore.MAX_LIMIT)
     offset = natural(data, "offset", 0)
     include_total = boolean(data, "include_total", True)
@@ -82,10 +94,10 @@ def datastore_search(session: Session, data: dict[str, Any], links: Links, secre
     table = datastore.Table(resource)
     try:
         query = datastore.RowQuery(
-            filters=[_filter(table, name, value) for name, value in filters.items()], q=q,
+            filters=[make_filter(table, name, value) for name, value in filters.items()], q=q,
             sort=table.parse_sort(sort) if sort else [],
             fields=table.parse_fields(fields) if fields is not None else None,
-            limit=max(limit, 1), offset=offset)
+            limit=max(limit, 1), offset=offset, row_ids=row_ids, rows_descending=rows_descending)
         if limit == 0:
             datastore.check_paging(1, offset, None)
             matched, estimated = datastore.total(session, table, query)
@@ -93,7 +105,7 @@ def datastore_search(session: Session, data: dict[str, Any], links: Links, secre
         else:
             page = datastore.run(session, resource, query, secret)
     except datastore.QueryError as error:
-        raise ValidationError.one(_parameter(error, table), error.message) from None
+        raise ValidationError.one(parameter_of(error, table), error.message) from None
 
     result: dict[str, Any] = {
         "include_total": include_total,
@@ -106,8 +118,9 @@ def datastore_search(session: Session, data: dict[str, Any], links: Links, secre
     for name in ("filters", "q", "sort"):
         if data.get(name) not in (None, ""):
             result[name] = filters if name == "filters" else data[name]
-    result["fields"] = field_dicts(resource, page.fields)
-    result["records"] = _records(page.rows, page.fields, records_format)
+    names = ([ROW_ID] if row_ids else []) + list(page.fields)
+    result["fields"] = field_dicts(resource, names)
+    result["records"] = _records(page.rows, names, records_format)
     result["_links"] = {"start": links.at(None), "next": links.at(offset + limit)}
     if include_total:
         result["total"] = page.total
@@ -122,6 +135,9 @@ def field_dicts(resource: Resource, names: list[str]) -> list[dict[str, Any]]:
     types = {f["name"]: f.get("type", "string") for f in resource.table_schema["fields"]}
     dicts = []
     for name in names:
+        if name == ROW_ID:
+            dicts.append({"id": ROW_ID, "type": ckan_dicts.ROW_ID_TYPE})
+            continue
         entry: dict[str, Any] = {"id": name, "type": ckan_dicts.datastore_type(types[name])}
         if name in described:
             f = described[name]
@@ -131,7 +147,7 @@ def field_dicts(resource: Resource, names: list[str]) -> list[dict[str, Any]]:
     return dicts
 
 
-def _filters(data: dict[str, Any]) -> dict[str, Any]:
+def read_filters(data: dict[str, Any]) -> dict[str, Any]:
     filters = json_value(data, "filters", "Cannot parse JSON")
     if filters is None or filters == "":
         return {}
@@ -142,7 +158,7 @@ def _filters(data: dict[str, Any]) -> dict[str, Any]:
     return filters
 
 
-def _filter(table: datastore.Table, name: str, value: Any) -> datastore.Filter:
+def make_filter(table: datastore.Table, name: str, value: Any) -> datastore.Filter:
     if name not in table.types:
         raise ValidationError.one("filters", f'invalid value "{name}": no such field; '
                                              f"the fields are: {', '.join(table.names)}")
@@ -152,7 +168,7 @@ def _filter(table: datastore.Table, name: str, value: Any) -> datastore.Filter:
     return table.parse_filter(name, values)
 
 
-def _text_query(data: dict[str, Any]) -> str:
+def text_query(data: dict[str, Any]) -> str:
     """``q`` (or ``full_text``) as text; CKAN's per-field form ``{"field": "text"}`` is refused."""
     for name in ("q", "full_text"):
         value = data.get(name)
@@ -167,7 +183,7 @@ def _text_query(data: dict[str, Any]) -> str:
     return string(data, "q") or string(data, "full_text")
 
 
-def _sort_text(data: dict[str, Any]) -> str:
+def sort_text(data: dict[str, Any]) -> str:
     raw = data.get("sort")
     if isinstance(raw, list):
         items = string_list(data, "sort") or []
@@ -175,7 +191,59 @@ def _sort_text(data: dict[str, Any]) -> str:
     return string(data, "sort", max_length=500).replace('"', "")
 
 
-def _parameter(error: datastore.QueryError, table: datastore.Table) -> str:
+def row_sort(text: str) -> tuple[str, bool]:
+    """CKAN's sort may name ``_id``: the rows' own order. What follows it
+    cannot change the order (every ``_id`` differs), so it is dropped; the sort
+    before it is the table's, and ``_id desc`` reverses the final order."""
+    kept = []
+    for part in (p.strip() for p in text.split(",")):
+        words = part.split()
+        if words and words[0].lstrip("-") == ROW_ID:
+            if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+                raise ValidationError.one("sort", f"Cannot read the sort {part!r}")
+            descending = words[0].startswith("-") or (len(words) == 2 and words[1].lower() == "desc")
+            return ", ".join(kept), descending
+        if part:
+            kept.append(part)
+    return ", ".join(kept), False
+
+
+INFO_PARAMETERS = {"id", "resource_id", "include_meta", "include_fields_schema", "callback"}
+NATIVE_TYPES = {"int8": "bigint", "int4": "integer", "numeric": "numeric", "text": "text", "date": "date",
+                "timestamp": "timestamp without time zone", "bool": "boolean", "time": "time without time zone",
+                "json": "json"}
+
+
+def datastore_info(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    """CKAN's ``datastore_info``: the fields (without ``_id``) with their data
+    dictionary (``info``) and ``schema``, and ``meta`` about the table."""
+    refuse_unexpected(data, INFO_PARAMETERS)
+    key = required_string(data, "id", "resource_id")
+    include_meta = boolean(data, "include_meta", True)
+    include_schema = boolean(data, "include_fields_schema", True)
+    found = ckan_dicts.find_resource(session, key)
+    if found is None:
+        raise NotFound(f'Resource/Alias "{key}" was not found.')
+    version, resource = found
+    fields = field_dicts(resource, [f["name"] for f in resource.table_schema["fields"]])
+    if include_schema:
+        primary = resource.table_schema.get("primaryKey") or []
+        keys = {primary} if isinstance(primary, str) else set(primary)
+        indexed = resource.row_count >= rowstore.INDEXED_FROM
+        for position, entry in enumerate(fields):
+            entry["schema"] = {"native_type": NATIVE_TYPES.get(entry["type"], entry["type"]),
+                               "notnull": entry["id"] in keys,
+                               "index_name": f"{resource.table_name}_{position}a" if indexed else None,
+                               "is_index": indexed, "uniquekey": False}
+    info: dict[str, Any] = {"fields": fields}
+    if include_meta:
+        info["meta"] = {"id": ckan_dicts.resource_id(version.dataset.name, resource.name),
+                        "count": resource.row_count, "table_type": "BASE TABLE",
+                        "size": resource.byte_size, "aliases": [f"{version.dataset.name}.{resource.name}"]}
+    return info
+
+
+def parameter_of(error: datastore.QueryError, table: datastore.Table) -> str:
     """CKAN's name for the parameter a query error is about."""
     name = error.parameter.partition("__")[0]
     return "filters" if name in table.types else error.parameter

@@ -5,8 +5,12 @@ Identifiers are UUIDs (version 5) derived from names, so they never change
 when a new version is published and need no storage:
 
 * dataset ``uuid5(NAMESPACE, "dataset/<name>")``
-* resource ``uuid5(NAMESPACE, "dataset/<name>/resource/<resource>")``; the alias
-  ``<name>.<resource>`` is accepted wherever a resource id is
+* resource ``uuid5(NAMESPACE, "dataset/<name>/resource/<resource>")`` (the CSV,
+  with the DataStore); the alias ``<name>.<resource>`` is accepted wherever a
+  resource id is
+* the same rows as JSON, a resource of its own (``res_format:JSON``):
+  ``uuid5(NAMESPACE, "dataset/<name>/resource/<resource>/json")``, alias
+  ``<name>.<resource>.json``
 * organization ``uuid5(NAMESPACE, "organization/wales-audit-office")``
 * group (a theme) ``uuid5(NAMESPACE, "group/<theme>")``, tag ``uuid5(NAMESPACE, "tag/<name>")``
 
@@ -22,21 +26,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import queries
+from portal.api import ckan_licences
 from portal.model import Dataset, DatasetVersion, Resource, as_utc
+from portal.publish import artefacts as built
 from portal.vocabulary import THEMES
 from portal.web.downloads import pinned_archive_url, resource_url
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:x-wales-local-government-data-portal")
 ORGANIZATION_NAME = "wales-audit-office"
 ORGANIZATION_TITLE = ("Wales Audit Office", "Swyddfa Archwilio Cymru")
-DATASTORE_TYPES = {"string": "text", "integer": "int", "number": "numeric", "boolean": "bool",
-                   "date": "date", "datetime": "timestamp", "time": "time", "year": "int",
-                   "object": "json", "array": "json"}
+# The DataStore's (PostgreSQL's) type names: integers are kept in 64 bits, years fit in 32.
+DATASTORE_TYPES = {"string": "text", "integer": "int8", "number": "numeric", "boolean": "bool",
+                   "date": "date", "datetime": "timestamp", "time": "time", "year": "int4",
+                   "object": "json", "array": "json", "geojson": "json", "geopoint": "json", "any": "json"}
+ROW_ID_TYPE = "int"  # ``_id``, as ckanext-datastore reports it
+# Who answers for a dataset. The study's figures are the Wales Audit Office's
+# (its contact is the one DCAT gives); demonstration data are the portal's own.
+REPORT_AUTHOR = ("Wales Audit Office", "info@audit.wales")
+DEMONSTRATION_AUTHOR = "Wales local government data portal (demonstration data)"
+JSON = "json"
 
 
 def stable_id(*parts: str) -> str:
@@ -49,6 +62,10 @@ def package_id(name: str) -> str:
 
 def resource_id(dataset: str, resource: str) -> str:
     return stable_id("dataset", dataset, "resource", resource)
+
+
+def json_resource_id(dataset: str, resource: str) -> str:
+    return stable_id("dataset", dataset, "resource", resource, JSON)
 
 
 def group_id(theme: str) -> str:
@@ -94,9 +111,11 @@ class _Names:
 
 
 _PACKAGE_IDS = _Names(select(Dataset.name), package_id)
-_RESOURCE_IDS = _Names(select(Dataset.name, Resource.name).distinct()
-                       .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
-                       .join(Resource, Resource.version_id == DatasetVersion.id), resource_id)
+_RESOURCE_NAMES = (select(Dataset.name, Resource.name).distinct()
+                   .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
+                   .join(Resource, Resource.version_id == DatasetVersion.id))
+_RESOURCE_IDS = _Names(_RESOURCE_NAMES, resource_id)
+_JSON_RESOURCE_IDS = _Names(_RESOURCE_NAMES, json_resource_id)
 
 
 def find_version(session: Session, key: str) -> DatasetVersion | None:
@@ -119,6 +138,22 @@ def find_resource(session: Session, key: str) -> tuple[DatasetVersion, Resource]
         dataset, resource = names
     found = queries.published_resource(session, dataset, None, resource)
     return (found.version, found) if found else None
+
+
+def find_resource_entry(session: Session, key: str) -> tuple[DatasetVersion, Resource, str] | None:
+    """Like :func:`find_resource`, for any resource of the CKAN dataset: the
+    CSV (``"csv"``) or the same rows as JSON (``"json"``)."""
+    if key.endswith(f".{JSON}") and key.count(".") >= 2:
+        found = find_resource(session, key.removesuffix(f".{JSON}"))
+        return (*found, JSON) if found else None
+    found = find_resource(session, key)
+    if found is not None:
+        return (*found, "csv")
+    names = _JSON_RESOURCE_IDS.find(session, key)
+    if names is None:
+        return None
+    found = find_resource(session, ".".join(names))
+    return (*found, JSON) if found else None
 
 
 # -- organization and groups ------------------------------------------------------------
@@ -209,14 +244,40 @@ class Licence:
 
 
 def licence(version: DatasetVersion) -> Licence:
+    """The dataset's licence, as CKAN's register names it when the register
+    knows it (``uk-ogl`` for the OGL v3), else as the Data Package does."""
     first = (version.descriptor.get("licenses") or [{}])[0]
     welsh = (first.get("translations") or {}).get("cy", {})
     title = first.get("title", version.license_name)
     url = first.get("path", "")
-    return Licence(version.license_name, title, url, welsh.get("title", title), welsh.get("path", url))
+    welsh_title, welsh_url = welsh.get("title", title), welsh.get("path", url)
+    known = ckan_licences.register_id(version.license_name, url)
+    if known is not None:
+        entry = ckan_licences.BY_ID[known]
+        return Licence(entry.id, entry.title, entry.url, welsh_title, welsh_url)
+    return Licence(version.license_name, title, url, welsh_title, welsh_url)
 
 
-def resource_dict(version: DatasetVersion, resource: Resource) -> dict[str, Any]:
+def contacts(version: DatasetVersion) -> dict[str, str | None]:
+    """CKAN's ``author``/``maintainer`` (and e-mails). The Wales Audit Office
+    is named only for what comes from its report; demonstration data are
+    credited to the portal that made them."""
+    if version.demonstration:
+        return {"author": DEMONSTRATION_AUTHOR, "author_email": None,
+                "maintainer": DEMONSTRATION_AUTHOR, "maintainer_email": None}
+    name, email = REPORT_AUTHOR
+    publisher = current_app.config.get("PUBLISHER_EN") or name
+    return {"author": name, "author_email": email, "maintainer": publisher,
+            "maintainer_email": email if publisher == name else None}
+
+
+def resource_dict(version: DatasetVersion, resource: Resource, fmt: str = "csv") -> dict[str, Any]:
+    """A resource as CKAN gives it: the CSV (with the DataStore), or with
+    ``fmt="json"`` the same rows as a JSON array, a resource of its own.
+    ``hash`` is ``sha256:<hex>``, the form Data Package readers (frictionless)
+    take for SHA-256 (a bare value is read as MD5)."""
+    if fmt == JSON:
+        return _json_resource_dict(version, resource)
     name = version.dataset.name
     return {
         "cache_last_updated": None,
@@ -227,7 +288,7 @@ def resource_dict(version: DatasetVersion, resource: Resource) -> dict[str, Any]
         "description": resource.description_en,
         "description_cy": resource.description_cy,
         "format": resource.format.upper(),
-        "hash": resource.sha256,
+        "hash": f"sha256:{resource.sha256}",
         "id": resource_id(name, resource.name),
         "json_url": resource_url(version, resource, "json"),
         "last_modified": timestamp(version.published_utc),
@@ -240,11 +301,53 @@ def resource_dict(version: DatasetVersion, resource: Resource) -> dict[str, Any]
         "position": resource.position,
         "resource_type": None,
         "row_count": resource.row_count,
+        # the Table Schema, where ckanext-validation keeps it; Data Package
+        # tools (ckanapi's datapackage writer, frictionless) read it from here
+        "schema": resource.table_schema,
         "size": resource.byte_size,
         "state": "active",
         "url": resource_url(version, resource, "csv"),
         "url_type": None,
     }
+
+
+def _json_resource_dict(version: DatasetVersion, resource: Resource) -> dict[str, Any]:
+    name = version.dataset.name
+    artefact = next((a for a in version.artefacts if a.name == built.json_name(resource)), None)
+    count = len(version.resources)
+    return {
+        "cache_last_updated": None,
+        "cache_url": None,
+        "created": timestamp(version.dataset.created_at),
+        "datapackage_name": f"{resource.name}-json",
+        "datastore_active": False,
+        "description": resource.description_en,
+        "description_cy": resource.description_cy,
+        "format": "JSON",
+        "hash": f"sha256:{artefact.sha256}" if artefact else "",
+        "id": json_resource_id(name, resource.name),
+        "last_modified": timestamp(version.published_utc),
+        "metadata_modified": timestamp(version.published_utc),
+        "mimetype": "application/json",
+        "mimetype_inner": None,
+        "name": f"{resource.title_en} (JSON)",
+        "name_cy": f"{resource.title_cy} (JSON)",
+        "package_id": package_id(name),
+        "position": count + resource.position,
+        "resource_type": None,
+        "row_count": resource.row_count,
+        "schema": resource.table_schema,
+        "size": artefact.byte_size if artefact else None,
+        "state": "active",
+        "url": resource_url(version, resource, JSON),
+        "url_type": None,
+    }
+
+
+def resource_dicts(version: DatasetVersion) -> list[dict[str, Any]]:
+    """Every resource of a dataset: each CSV, then the same rows as JSON."""
+    return ([resource_dict(version, resource) for resource in version.resources]
+            + [resource_dict(version, resource, JSON) for resource in version.resources])
 
 
 def _extras(version: DatasetVersion, lic: Licence) -> list[dict[str, str]]:
@@ -276,20 +379,17 @@ def package_dict(version: DatasetVersion, created: datetime) -> dict[str, Any]:
     name = version.dataset.name
     lic = licence(version)
     tags = [tag_dict(keyword) for keyword in sorted(set(version.keywords_en))]
-    resources = [resource_dict(version, resource) for resource in version.resources]
+    resources = resource_dicts(version)
     return {
-        "author": None,
-        "author_email": None,
+        **contacts(version),
         "creator_user_id": None,
         "extras": _extras(version, lic),
         "groups": [group_summary(theme) for theme in themes(version)],
         "id": package_id(name),
-        "isopen": True,
+        "isopen": ckan_licences.is_open(lic.id),
         "license_id": lic.id,
         "license_title": lic.title,
         "license_url": lic.url,
-        "maintainer": None,
-        "maintainer_email": None,
         "metadata_created": timestamp(version.dataset.created_at),
         "metadata_modified": timestamp(version.published_utc),
         "name": name,

@@ -5,13 +5,19 @@ hold), ``AND`` or ``OR``; ``NOT`` negates the next clause. A value is a bare
 word, a quoted phrase, ``*`` (any value), ``(a OR b)`` (any of them), or for
 ``metadata_modified`` / ``metadata_created`` a range ``[2020-01-01T00:00:00Z TO *]``
 (``{...}`` excludes the ends; ``NOW`` and ``NOW-7DAYS`` style are understood).
-Values compare without regard to case. Anything else is refused by name.
+Values compare without regard to case. ``title`` and ``notes`` are text, as
+in CKAN's Solr schema: a value matches when its words (English stems, as
+Solr's Snowball filter makes them) appear in the text in that order, and a
+final ``*`` matches any word that starts with it. Anything else is refused by
+name.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
+import snowballstemmer
 
 from portal.api.ckan_params import ValidationError
 
@@ -21,8 +27,34 @@ MAX_VALUES = 50
 TEXT_FIELDS = ("id", "name", "tags", "organization", "owner_org", "groups", "res_format", "license_id",
                "state", "capacity", "dataset_type", "type", "theme", "council", "characteristic",
                "format", "kind")
+WORD_FIELDS = ("title", "notes")
 DATE_FIELDS = ("metadata_modified", "metadata_created")
-FIELDS = TEXT_FIELDS + DATE_FIELDS
+FIELDS = TEXT_FIELDS + WORD_FIELDS + DATE_FIELDS
+_WORD = re.compile(r"[^\W_]+(?:\*)?")
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def words(text: str) -> tuple[str, ...]:
+    """A text's words as Solr's English text field indexes them: lower case, stemmed."""
+    return tuple(_STEMMER.stemWords([w.casefold() for w in _WORD.findall(text.replace("*", " "))]))
+
+
+def phrase_in(value: str, text: tuple[str, ...]) -> bool:
+    """Whether ``value`` (casefolded; a final ``*`` is a prefix) is found in a
+    text's words (:func:`words`), its words following each other."""
+    wanted = _WORD.findall(value)
+    if not wanted:
+        return False
+    prefix = wanted[-1].endswith("*")
+    stems = _STEMMER.stemWords([w.rstrip("*") for w in wanted])
+    if prefix:
+        stems[-1] = wanted[-1].rstrip("*")
+    for start in range(len(text) - len(stems) + 1):
+        window = text[start:start + len(stems)]
+        if list(window[:-1]) == stems[:-1] and (
+                window[-1].startswith(stems[-1]) if prefix else window[-1] == stems[-1]):
+            return True
+    return False
 
 _VALUE = r'"(?:[^"\\]|\\.)*"|\[[^\]]*\]|\{[^}]*\}|\([^)]*\)|[^\s()"\[\]{}]+'
 _TOKEN = re.compile(

@@ -228,6 +228,7 @@ def _documents(session: Session, versions: list[DatasetVersion]) -> dict[int, Do
         select(DatasetFacet.dataset_id, DatasetFacet.facet, DatasetFacet.value)
         .where(DatasetFacet.dataset_id.in_([v.dataset_id for v in versions]))).all() if versions else []
     documents: dict[int, Document] = {}
+    # text fields, matched word by word as Solr's text analysis does
     for version in versions:
         shown: dict[str, set[str]] = {
             "id": {ckan_dicts.package_id(version.dataset.name)},
@@ -236,8 +237,9 @@ def _documents(session: Session, versions: list[DatasetVersion]) -> dict[int, Do
             "organization": {ckan_dicts.ORGANIZATION_NAME},
             "owner_org": {ckan_dicts.ORGANIZATION_ID},
             "groups": set(ckan_dicts.themes(version)),
-            "res_format": {resource.format.upper() for resource in version.resources},
-            "license_id": {version.license_name},
+            "res_format": {resource.format.upper() for resource in version.resources} | {"JSON"},
+            "license_id": {ckan_dicts.licence(version).id},
+            "title": {version.title_en}, "notes": {version.description_en},
             "state": {"active"}, "capacity": {"public"}, "dataset_type": {"dataset"}, "type": {"dataset"},
             "theme": set(), "council": set(), "characteristic": set(), "format": set(), "kind": set(),
         }
@@ -250,6 +252,8 @@ def _documents(session: Session, versions: list[DatasetVersion]) -> dict[int, Do
         documents[dataset_id]["shown"][facet].add(value)
     for document in documents.values():
         document.update({name: {v.casefold() for v in values} for name, values in document["shown"].items()})
+        for name in ckan_fq.WORD_FIELDS:
+            document[("words", name)] = [ckan_fq.words(value) for value in document["shown"][name]]
     return documents
 
 
@@ -265,7 +269,12 @@ def _clause_holds(document: Document, clause: ckan_fq.Clause) -> bool:
             return False
         return high is None or moment < high or (clause.inclusive and moment == high)
     values = document[clause.field]
-    return bool(values) if clause.anything else bool(values & set(clause.values))
+    if clause.anything:
+        return bool(values)
+    if clause.field in ckan_fq.WORD_FIELDS:
+        return any(ckan_fq.phrase_in(value, text) for value in clause.values
+                   for text in document[("words", clause.field)]) or bool(values & set(clause.values))
+    return bool(values & set(clause.values))
 
 
 def _sorted(versions: list[DatasetVersion], keys: list[tuple[str, bool]]) -> list[DatasetVersion]:
