@@ -119,7 +119,7 @@ def _suppress(bases, margins, threshold, statistics, optimise: bool) -> Suppress
         greedy = _smallest_first(part, figures, start)
         chosen = greedy
         if optimise:
-            best = _optimal(part, cells, figures, start)
+            best = _optimal(part, cells, figures, start, greedy)
             if best is not None:
                 best = _smallest_first(part, figures, best)  # a no-op unless the solver erred
                 if _cost(best, figures) <= _cost(greedy, figures):
@@ -226,10 +226,10 @@ def _constraints(margins: Sequence[Margin], figures) -> set[tuple[Hashable, tupl
     return found
 
 
-def _optimal(margins: Sequence[Margin], cells: list, figures, start: set) -> set | None:
+def _optimal(margins: Sequence[Margin], cells: list, figures, start: set, known: set) -> set | None:
     """The cheapest set of hidden cells containing ``start`` that satisfies
-    every rule of ``margins``, by integer programming; None if the solver
-    gives no answer."""
+    every rule of ``margins``, by integer programming, starting from the
+    valid choice ``known``; None if the solver gives no answer."""
     index = {key: i for i, key in enumerate(cells)}
     rows = sorted((index[key], tuple(sorted(index[o] for o in others)))
                   for key, others in _constraints(margins, figures))
@@ -256,6 +256,8 @@ def _optimal(margins: Sequence[Margin], cells: list, figures, start: set) -> set
         highs.addRows(len(rows), np.full(len(rows), -highspy.kHighsInf), np.zeros(len(rows)),
                       len(columns), np.array(starts, dtype=np.int32), np.array(columns, dtype=np.int32),
                       np.array(values, dtype=np.float64))
+    highs.setSolution(len(cells), np.arange(len(cells), dtype=np.int32),
+                      np.array([1.0 if key in known else 0.0 for key in cells]))
     highs.run()
     if highs.getInfo().primal_solution_status != 2:  # no feasible solution found
         return None
