@@ -43,11 +43,13 @@ def spatial(descriptor: dict) -> list[dict]:
     """The areas a package covers: its ``spatial`` property (a list of
     ``{"code": GSS code, "name": English name, "translations": {"cy":
     {"name": Welsh name}}}``), else Wales as a whole."""
-    places = [place for place in descriptor.get("spatial") or [] if isinstance(place, dict) and place.get("code")]
+    places = [place for place in descriptor.get("spatial") or []
+              if isinstance(place, dict) and place.get("code")]
     return places or [WALES_PLACE]
 
 
 def place_name(place: dict, language: str) -> str:
     if language == "cy":
-        return ((place.get("translations") or {}).get("cy") or {}).get("name") or place.get("name") or place["code"]
+        welsh = ((place.get("translations") or {}).get("cy") or {}).get("name")
+        return welsh or place.get("name") or place["code"]
     return place.get("name") or place["code"]
