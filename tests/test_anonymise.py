@@ -1,14 +1,19 @@
-"""Disclosure control: hand-built cases with known answers, and a property
-test over random response sets."""
+"""Disclosure control: hand-built cases with known answers, property tests
+over random response sets (the rules hold; the choice is optimal and never
+worse than smallest-first), and the demonstration data's before and after."""
 from __future__ import annotations
 
+import csv
 import itertools
+import random
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.anonymise import PRIMARY, SECONDARY, Margin, ThresholdError, suppress
+from portal.anonymise import (PRIMARY, SECONDARY, Margin, ThresholdError, hidden_respondents, suppress,
+                              suppress_smallest_first)
+from portal.config import DATASETS_PATH
 from portal.ingest.aggregate import ALL, GROUPS, WALES, Response, margins, maturity_cells
 
 C = "leadership"
@@ -75,8 +80,28 @@ def test_a_cell_with_no_respondents_is_suppressed_but_protects_nobody():
 
 def test_the_total_is_suppressed_when_no_part_can_be():
     bases = {"a": 12, "b": 0, "c": 3, "T": 12, "W": 15}
-    result = suppress(bases, [Margin("T", ("a", "b")), Margin("W", ("a", "c"))], 10)
+    margins_ = [Margin("T", ("a", "b")), Margin("W", ("a", "c"))]
+    # smallest first: c's complement is a (12), whose own margin then needs its total T (12)
+    result = suppress_smallest_first(bases, margins_, 10)
     assert result.reasons == {"b": PRIMARY, "c": PRIMARY, "a": SECONDARY, "T": SECONDARY}
+    # optimal: hiding W (15 respondents) protects c as well as a and T (24) do
+    assert suppress(bases, margins_, 10).reasons == {"b": PRIMARY, "c": PRIMARY, "W": SECONDARY}
+
+
+def test_a_councils_all_cell_is_hidden_when_that_hides_fewer_respondents():
+    """Z's 3 officers are hidden. Smallest first hides Z's 15 members, whose
+    margin of members then needs X's 'all' cell (11) as well: 26 more. Hiding
+    Z's 'all' cell (18) instead protects the officers as well: in Z's own
+    margin two cells are hidden, and along the Wales margin of 'all' Y's
+    'all' cell is hidden already."""
+    bases = table({"X": (8, 3), "Y": (3, 3), "Z": (3, 15)})
+    margins_ = margins(["X", "Y", "Z"], [C])
+    primary = {key: PRIMARY for key in bases if bases[key] < 10}
+    assert suppress_smallest_first(bases, margins_, 10).reasons == {
+        **primary, ("Z", C, "elected_member"): SECONDARY, ("X", C, ALL): SECONDARY}
+    after = suppress(bases, margins_, 10)
+    assert after.reasons == {**primary, ("Z", C, ALL): SECONDARY}
+    assert hidden_respondents(bases, after) == 44 < 52
 
 
 def test_nothing_small_nothing_suppressed():
@@ -108,6 +133,44 @@ def test_threshold_below_two_is_refused(threshold):
         suppress({"a": 1}, [], threshold)
 
 
+# -- the rules, checked independently of how the cells were chosen -------------------
+
+def violations(bases, margins_, k, hidden, statistics=None):
+    """Every way ``hidden`` breaks a rule: a published cell under k, or a
+    margin from which a hidden figure could be worked out."""
+    figures = {key: (bases[key], *(statistics[key] if statistics else ())) for key in bases}
+    found = [("small", key) for key in bases if bases[key] < k and key not in hidden]
+    for margin in margins_:
+        cells = (margin.total, *margin.parts)
+        if not any(key in hidden and figures[key][0] > 0 for key in cells):
+            continue
+        for index in range(len(figures[margin.total])):
+            nonzero = [key for key in cells if key in hidden and figures[key][index] > 0]
+            if len(nonzero) == 1:
+                found.append(("alone", margin, index))
+            if (not nonzero and margin.total not in hidden and figures[margin.total][index] > 0):
+                found.append(("zeros shown", margin, index))
+    return found
+
+
+def assert_protected(bases, margins_, k, hidden, statistics=None):
+    assert violations(bases, margins_, k, hidden, statistics) == []
+
+
+def cheapest(bases, margins_, k, statistics=None):
+    """By brute force: the fewest respondents (then cells) any valid choice hides."""
+    primary = {key for key in bases if bases[key] < k}
+    others = sorted(key for key in bases if key not in primary and bases[key] > 0)
+    best = None
+    for size in range(len(others) + 1):
+        for extra in itertools.combinations(others, size):
+            hidden = primary | set(extra)
+            if not violations(bases, margins_, k, hidden, statistics):
+                cost = (sum(bases[key] for key in hidden), len(hidden))
+                best = cost if best is None else min(best, cost)
+    return best
+
+
 # -- property: over random response sets ----------------------------------------
 
 COUNCILS = ["W06000001", "W06000002", "W06000003", "W06000004", "W06000005"]
@@ -129,12 +192,12 @@ def response_sets(draw):
 
 
 @settings(max_examples=150, deadline=None)
-@given(data=response_sets(), k=st.integers(2, 15))
-def test_no_small_cell_published_and_nothing_recoverable_by_subtraction(data, k):
+@given(data=response_sets(), k=st.integers(2, 15), method=st.sampled_from([suppress, suppress_smallest_first]))
+def test_no_small_cell_published_and_nothing_recoverable_by_subtraction(data, k, method):
     councils, responses = data
     cells = maturity_cells(responses, councils, CHARACTERISTICS)
-    result = suppress({key: cell.respondents for key, cell in cells.items()},
-                      margins(councils, CHARACTERISTICS), k, {key: cell.counts for key, cell in cells.items()})
+    result = method({key: cell.respondents for key, cell in cells.items()},
+                    margins(councils, CHARACTERISTICS), k, {key: cell.counts for key, cell in cells.items()})
     hidden = set(result.reasons)
 
     for key, cell in cells.items():
@@ -167,3 +230,89 @@ def test_no_small_cell_published_and_nothing_recoverable_by_subtraction(data, k)
             # nor shown to be zero by a non-zero total
             assert sum(1 for value in values if value) != 1, (margin, index)
             assert left_over != 0 or figures(margin.total)[index] == 0, (margin, index)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=response_sets(), k=st.integers(2, 15))
+def test_optimising_never_hides_more_than_smallest_first(data, k):
+    councils, responses = data
+    cells = maturity_cells(responses, councils, CHARACTERISTICS)
+    bases = {key: cell.respondents for key, cell in cells.items()}
+    counts = {key: cell.counts for key, cell in cells.items()}
+    margins_ = margins(councils, CHARACTERISTICS)
+    before = suppress_smallest_first(bases, margins_, k, counts)
+    after = suppress(bases, margins_, k, counts)
+    assert_protected(bases, margins_, k, set(after.reasons), counts)
+    assert (hidden_respondents(bases, after), len(after.reasons)) <= \
+        (hidden_respondents(bases, before), len(before.reasons))
+    assert {key for key, reason in after.reasons.items() if reason == PRIMARY} == \
+        {key for key, cell in cells.items() if cell.respondents < k}
+
+
+@st.composite
+def small_tables(draw):
+    """One characteristic, one to three councils: few enough cells to try
+    every choice."""
+    councils = COUNCILS[:draw(st.integers(1, 3))]
+    counts = {}
+    for council in councils:
+        for group in GROUPS:
+            counts[(council, C, group)] = tuple(draw(st.integers(0, 14)) for _ in range(3))
+    for council in councils:
+        counts[(council, C, ALL)] = tuple(map(sum, zip(*(counts[(council, C, g)] for g in GROUPS))))
+    for group in (*GROUPS, ALL):
+        counts[(WALES, C, group)] = tuple(map(sum, zip(*(counts[(c, C, group)] for c in councils))))
+    return councils, counts
+
+
+@settings(max_examples=60, deadline=None)
+@given(table_=small_tables(), k=st.integers(2, 15))
+def test_the_choice_is_the_cheapest_there_is(table_, k):
+    councils, counts = table_
+    bases = {key: sum(value) for key, value in counts.items()}
+    margins_ = margins(councils, [C])
+    result = suppress(bases, margins_, k, counts)
+    assert_protected(bases, margins_, k, set(result.reasons), counts)
+    assert (hidden_respondents(bases, result), len(result.reasons)) == cheapest(bases, margins_, k, counts)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=response_sets(), k=st.integers(2, 15), seed=st.integers(0, 2**32))
+def test_the_same_table_in_any_order_gives_the_same_cells(data, k, seed):
+    councils, responses = data
+    cells = maturity_cells(responses, councils, CHARACTERISTICS)
+    items = list(cells.items())
+    margins_ = margins(councils, CHARACTERISTICS)
+    first = suppress({key: c.respondents for key, c in items}, margins_, k, {key: c.counts for key, c in items})
+    shuffle = random.Random(seed)
+    shuffle.shuffle(items)
+    margins_ = [Margin(m.total, tuple(shuffle.sample(m.parts, len(m.parts))))
+                for m in shuffle.sample(margins_, len(margins_))]
+    again = suppress({key: c.respondents for key, c in items}, margins_, k, {key: c.counts for key, c in items})
+    assert again.reasons == first.reasons
+
+
+# -- the demonstration data: before and after ------------------------------------
+
+def demonstration_cells():
+    folder = DATASETS_PATH / "demonstration-responses"
+    with (folder / "responses.csv").open(encoding="utf-8") as handle:
+        responses = [Response(r["respondent_id"], r["council_code"], r["group"], r["characteristic_id"],
+                              int(r["level"])) for r in csv.DictReader(handle)]
+    with (DATASETS_PATH / "councils" / "councils.csv").open(encoding="utf-8") as handle:
+        councils = [row["gss_code"] for row in csv.DictReader(handle)]
+    with (DATASETS_PATH / "maturity-framework" / "characteristics.csv").open(encoding="utf-8") as handle:
+        characteristics = [row["id"] for row in csv.DictReader(handle)]
+    return maturity_cells(responses, councils, characteristics), margins(councils, characteristics)
+
+
+def test_on_the_demonstration_data_fewer_respondents_are_hidden_than_smallest_first():
+    cells, margins_ = demonstration_cells()
+    bases = {key: cell.respondents for key, cell in cells.items()}
+    counts = {key: cell.counts for key, cell in cells.items()}
+    before = suppress_smallest_first(bases, margins_, 10, counts)
+    after = suppress(bases, margins_, 10, counts)
+    assert_protected(bases, margins_, 10, set(after.reasons), counts)
+    assert before.count(PRIMARY) == after.count(PRIMARY) > 0
+    assert hidden_respondents(bases, after) < hidden_respondents(bases, before)
+    assert len(after.reasons) <= len(before.reasons)

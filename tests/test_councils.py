@@ -57,7 +57,7 @@ def test_profile_chart_matches_its_table(client, lang):
 
 
 def test_suppressed_figures_are_marked_with_the_reason_one_click_away(client):
-    text = html(client, "/en/councils/flintshire/")
+    text = html(client, "/en/councils/vale-of-glamorgan/")  # suppressed by both rules
     assert "[c]" in text
     assert 'href="/en/about/#suppression"' in text
     assert "fewer than the threshold" in text and "to protect another figure" in text

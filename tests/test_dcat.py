@@ -113,8 +113,9 @@ def test_every_dataset_in_both_languages(graph, published):
             URIRef(f"http://localhost/{lang}/datasets/{name}/") for lang in ("en", "cy")}
         assert graph.value(node, DCAT.theme) == URIRef(EU + "data-theme/GOVE")
         assert graph.value(node, DCTERMS.accessRights) == URIRef(EU + "access-right/PUBLIC")
-        assert graph.value(node, DCTERMS.spatial) == URIRef(
-            "http://statistics.data.gov.uk/id/statistical-geography/W92000004")
+        area = "W06000012" if name in ("council-findings", "data-tool-response-rates") else "W92000004"
+        assert set(graph.objects(node, DCTERMS.spatial)) == {
+            URIRef(f"http://statistics.data.gov.uk/id/statistical-geography/{area}")}
         assert graph.value(node, DCTERMS.license) == URIRef(version.descriptor["licenses"][0]["path"])
         assert graph.value(node, DCTERMS.publisher) == graph.value(CATALOG, DCTERMS.publisher)
         contact = graph.value(node, DCAT.contactPoint)
@@ -191,9 +192,14 @@ def test_conforms_to_dcat_ap_mandatory_shapes(graph):
 def test_recommended_shapes_as_far_as_the_data_allows(graph, published):
     # dct:temporal (recommended on every dataset): no package declares the
     # period its data cover, and the portal does not guess one.
-    allowed = sorted(("Warning", f"http://localhost/catalog.ttl#dataset-{name}", str(DCTERMS.temporal))
-                     for name in published)
-    assert violations(graph, "shapes_recommended.ttl") == allowed
+    allowed = [("Warning", f"http://localhost/catalog.ttl#dataset-{name}", str(DCTERMS.temporal))
+               for name in published]
+    # dcat:bbox and dcat:centroid of a council area (Neath Port Talbot, which
+    # two datasets cover alone): the portal holds no boundaries of council
+    # areas, only of Wales, and does not guess them.
+    council = "http://statistics.data.gov.uk/id/statistical-geography/W06000012"
+    allowed += [("Warning", council, str(DCAT.bbox)), ("Warning", council, str(DCAT.centroid))]
+    assert violations(graph, "shapes_recommended.ttl") == sorted(allowed)
 
 
 def test_empty_catalogue_is_still_valid(app):

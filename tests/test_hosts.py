@@ -77,7 +77,7 @@ def test_the_refusal_is_a_translated_page(based_app):
     client = based_app.test_client()
     welsh = client.get("/cy/datasets/", headers={"Host": EVIL})
     assert welsh.status_code == 400 and '<html lang="cy">' in welsh.text
-    assert "Nid yw’r wefan hon ar gael yn y cyfeiriad gwe hwnnw." in welsh.text
+    assert "Nid yw'r wefan hon ar gael yn y cyfeiriad gwe hwnnw." in welsh.text
     english = client.get("/", headers={"Host": EVIL, "Accept-Language": "en"})
     assert "This site is not available at that web address." in english.text
 

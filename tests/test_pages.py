@@ -113,7 +113,7 @@ def test_404_page_is_translated(client):
     assert welsh.status_code == 404
     page = Page(welsh.get_data(as_text=True))
     assert page.lang == "cy"
-    assert "Heb ddod o hyd i’r dudalen" in page.text
+    assert "Heb ddod o hyd i'r dudalen" in page.text
     english = Page(client.get("/en/no-such-page").get_data(as_text=True))
     assert english.lang == "en" and "Page not found" in english.text
     outside = client.get("/fr/", headers={"Accept-Language": "cy"})

@@ -126,7 +126,7 @@ def get(target: str, extra: str = "Connection: close\r\n") -> bytes:
     (f"/api/3/action/package_search?{LONG_QUERY}", b"application/json", b'"success":false'),
     (f"/datasets/maturity-scores/scores.csv?{LONG_QUERY}", b"application/problem+json", b'"status":414'),
     (f"/en/datasets/?{LONG_QUERY}", b"text/html", b"That web address is too long"),
-    (f"/cy/datasets/?{LONG_QUERY}", b"text/html", "Mae’r cyfeiriad gwe hwnnw’n rhy hir".encode()),
+    (f"/cy/datasets/?{LONG_QUERY}", b"text/html", "Mae'r cyfeiriad gwe hwnnw'n rhy hir".encode()),
     ("/en/datasets/" + "a" * 100_000 + "/", b"text/html", b"That web address is too long"),
 ])
 def test_a_request_line_too_long_is_answered_in_its_surfaces_own_format(port, target, mediatype, says):

@@ -21,6 +21,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, SKOS, XSD
 
 from portal.feeds.files import CSV, DESCRIPTOR, JSON, ZIP, DownloadFile
 from portal.model import DatasetVersion
+from portal.vocabulary import WALES_CODE, place_name, spatial
 
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
@@ -227,7 +228,8 @@ def _dataset(graph: Graph, entry: CatalogEntry, urls: CatalogUrls, publisher: UR
     graph.add((dataset, DCTERMS.modified, _moment(version.published_utc)))
     graph.add((dataset, DCAT.theme, _concept(graph, THEME, THEME_SCHEME)))
     graph.add((dataset, DCTERMS.accessRights, _typed(graph, PUBLIC, DCTERMS.RightsStatement)))
-    graph.add((dataset, DCTERMS.spatial, _wales(graph)))
+    for place in spatial(version.descriptor):
+        graph.add((dataset, DCTERMS.spatial, _place(graph, place)))
     graph.add((dataset, OWL.versionInfo, Literal(str(version.number))))
     graph.add((dataset, DCAT_VERSION, Literal(str(version.number))))
     _languages(graph, dataset)
@@ -311,6 +313,16 @@ def _wales(graph: Graph) -> URIRef:
     graph.set((WALES, DCAT.bbox, Literal(WALES_BBOX, datatype=GSP.wktLiteral)))
     graph.set((WALES, DCAT.centroid, Literal(WALES_CENTROID, datatype=GSP.wktLiteral)))
     return WALES
+
+
+def _place(graph: Graph, place: dict) -> URIRef:
+    """Wales, or another area the dataset covers, by its GSS code."""
+    if place["code"] == WALES_CODE:
+        return _wales(graph)
+    area = URIRef(f"http://statistics.data.gov.uk/id/statistical-geography/{place['code']}")
+    _typed(graph, area, DCTERMS.Location)
+    _bilingual(graph, area, SKOS.prefLabel, (place_name(place, "en"), place_name(place, "cy")))
+    return area
 
 
 def _theme_scheme(graph: Graph) -> URIRef:

@@ -74,7 +74,7 @@ class Rate:
 
     @property
     def percentage(self) -> int | None:
-        """Whole-number percentage, rounded half up as the report prints it."""
+        """Whole-number percentage, halves rounded up."""
         if not self.invited:
             return None
         return int(_round(Decimal(100 * self.responded) / self.invited, "1"))

@@ -1,10 +1,12 @@
 """Synthetic data-tool responses for all 22 councils: demonstration data.
 
-Reproducible from a fixed seed. Group sizes are realistic (tens of senior
-officers, thirty to seventy-five elected members); most answers sit at levels
-1 and 2, as the study found. For Neath Port Talbot the numbers invited and
-responding are the report's: 38 of 76 officers and 19 of 63 elected members.
-None of this is a result of the study.
+Reproducible from a fixed seed. Group sizes are invented: forty to 130
+senior officers and thirty to seventy-five elected members invited per
+council, drawn at random, so the numbers of members are not any council's
+number of seats (some exceed it). Most answers sit at levels 1 and 2, as the
+study found. Every council is made the same way, Neath Port Talbot included:
+no figure here is the report's (its real response rates are in the
+``data-tool-response-rates`` dataset). None of this is a result of the study.
 """
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from pathlib import Path
 from portal.config import DATASETS_PATH
 
 SEED = 2018
-REPORTED = {("W06000012", "officer"): (76, 38), ("W06000012", "elected_member"): (63, 19)}
 ANSWER_RATE = 0.96  # share of characteristics a respondent answers
 
 
@@ -29,18 +30,18 @@ def generate(seed: int = SEED, datasets: Path = DATASETS_PATH) -> tuple[list[lis
     councils = _column(datasets / "councils" / "councils.csv", "gss_code")
     slugs = dict(zip(councils, _column(datasets / "councils" / "councils.csv", "slug")))
     characteristics = _column(datasets / "maturity-framework" / "characteristics.csv", "id")
-    rng = random.Random(seed)
-    trait = {c: rng.gauss(0, 0.35) for c in characteristics}
+    common = random.Random(seed)
+    trait = {c: common.gauss(0, 0.35) for c in characteristics}
     responses = [["respondent_id", "council_code", "group", "characteristic_id", "level"]]
     invitations = [["council_code", "group", "invited"]]
     for council in councils:
+        # each council its own stream: one council's figures never shift another's
+        rng = random.Random(f"{seed}:{council}")
         culture = rng.gauss(0, 0.3)
         for group, invited_range, rate_range, lean in (
                 ("officer", (40, 130), (0.25, 0.65), 0.15), ("elected_member", (30, 75), (0.08, 0.45), -0.1)):
-            invited, responded = REPORTED.get((council, group), (None, None))
-            if invited is None:
-                invited = rng.randint(*invited_range)
-                responded = round(invited * rng.uniform(*rate_range))
+            invited = rng.randint(*invited_range)
+            responded = round(invited * rng.uniform(*rate_range))
             invitations.append([council, group, invited])
             for number in range(1, responded + 1):
                 respondent = f"{slugs[council]}-{'o' if group == 'officer' else 'm'}{number:03d}"

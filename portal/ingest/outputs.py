@@ -77,28 +77,36 @@ def anonymisation_record(suppression: Suppression, cells: int) -> dict:
             {"name": SECONDARY,
              "description": "Secondary suppression: where figures add up to a published total (officers "
                             "+ elected members = all respondents; councils = Wales), further cells are "
-                            "withheld, smallest first, until no withheld figure (the number of "
-                            "respondents, or the count at any level) can be worked out by subtraction: "
-                            "for each figure, a total has no withheld part, or at least two withheld "
-                            "parts where that figure is not zero. A zero in a published cell still "
-                            "shows that nobody in it chose that level.",
-             "translations": {"cy": {"description": "Atal eilaidd: lle mae ffigurau'n adio i gyfanswm a "
-                                                    "gyhoeddir (swyddogion + aelodau etholedig = pob ymatebydd; "
-                                                    "cynghorau = Cymru), caiff celloedd pellach eu dal yn ôl, "
-                                                    "y lleiaf yn gyntaf, nes na ellir cyfrifo unrhyw ffigur a "
-                                                    "ddaliwyd yn ôl (nifer yr ymatebwyr, neu'r nifer ar unrhyw "
-                                                    "lefel) drwy dynnu: ar gyfer pob ffigur, nid oes gan "
-                                                    "gyfanswm yr un rhan a ddaliwyd yn ôl, neu mae ganddo o "
-                                                    "leiaf ddwy ran a ddaliwyd yn ôl lle nad yw'r ffigur hwnnw'n "
-                                                    "sero. Mae sero mewn cell a gyhoeddir yn dal i ddangos na "
-                                                    "ddewisodd neb ynddi'r lefel honno."}}},
+                            "withheld until no withheld figure (the number of respondents, or the count "
+                            "at any level) can be worked out by subtraction: for each figure, a total has "
+                            "no withheld part, or at least two withheld parts where that figure is not "
+                            "zero. A zero in a published cell still shows that nobody in it chose that "
+                            "level. Of all the choices of further cells that meet this rule, the one that "
+                            "withholds the fewest respondents (then the fewest cells) is taken, found "
+                            "for each key characteristic by integer programming, as the tau-Argus "
+                            "software's optimal and modular methods do.",
+             "translations": {"cy": {"description": (
+                    "Atal eilaidd: lle mae ffigurau'n adio i gyfanswm a gyhoeddir "
+                    "(swyddogion + aelodau etholedig = pob ymatebydd; cynghorau = "
+                    "Cymru), caiff celloedd pellach eu dal yn ôl nes na ellir "
+                    "cyfrifo unrhyw ffigur a ddaliwyd yn ôl (nifer yr ymatebwyr, "
+                    "neu'r nifer ar unrhyw lefel) drwy dynnu: ar gyfer pob ffigur, "
+                    "nid oes gan gyfanswm yr un rhan a ddaliwyd yn ôl, neu mae "
+                    "ganddo o leiaf ddwy ran a ddaliwyd yn ôl lle nad yw'r ffigur "
+                    "hwnnw'n sero. Mae sero mewn cell a gyhoeddir yn dal i ddangos "
+                    "na ddewisodd neb ynddi'r lefel honno. O'r holl ddewisiadau o "
+                    "gelloedd pellach sy'n bodloni'r rheol hon, dewisir yr un sy'n "
+                    "dal yn ôl yr ymatebwyr lleiaf (yna'r celloedd lleiaf), a "
+                    "gyfrifir ar gyfer pob nodwedd allweddol drwy raglennu "
+                    "cyfanrif, fel y mae dulliau optimaidd a modiwlaidd meddalwedd "
+                    "tau-Argus yn ei wneud.")}}},
         ],
         "note": "Respondent ids and any other columns of the raw responses are dropped on ingest and never "
                 "published. Counts of people invited and responding are not respondent data and are "
                 "published in full in the response-rates dataset.",
         "translations": {"cy": {
             "note": "Caiff dynodyddion ymatebwyr ac unrhyw golofnau eraill o'r ymatebion crai eu gollwng wrth "
-                    "fewnbynnu ac ni chânt byth eu cyhoeddi. Nid data ymatebwyr yw'r cyfrifon o'r bobl a "
+                    "fewnbynnu ac ni chânt byth eu cyhoeddi. Nid data ymatebwyr yw niferoedd y bobl a "
                     "wahoddwyd ac a ymatebodd, ac fe'u cyhoeddir yn llawn yn y set ddata response-rates."}},
     }
 

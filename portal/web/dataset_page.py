@@ -13,6 +13,7 @@ from portal.extensions import session
 from portal.model import DatasetVersion, Resource
 from portal.publish.formats import CSV_MEDIATYPE, JSON_MEDIATYPE
 from portal.web import rowargs
+from portal.vocabulary import place_name, spatial
 from portal.web.urls import query_url, this_url
 
 ADD = ("_add_field", "_add_op", "_add_value")
@@ -153,7 +154,8 @@ def json_ld(version: DatasetVersion, first_published, landing: dict[str, str]) -
         "publisher": publisher,
         "datePublished": first_published.date().isoformat(),
         "dateModified": version.published_utc.isoformat(),
-        "spatialCoverage": {"@type": "Place", "name": "Wales", "identifier": "W92000004"},
+        "spatialCoverage": [{"@type": "Place", "name": place_name(place, "en"), "identifier": place["code"]}
+                            for place in spatial(d)],
         "citation": [source["title"] for source in d.get("sources", [])],
         "distribution": [{"@type": "DataDownload", "encodingFormat": fmt, "contentUrl": url}
                          for fmt, url in downloads],
