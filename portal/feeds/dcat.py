@@ -95,7 +95,7 @@ LABELS: dict[URIRef, Bilingual] = {
     SYNTHETIC: ("Synthetic data", "Data synthetig"),
     STABLE: ("Stable", "Sefydlog"),
     NATIONAL_AUTHORITY: ("National authority", "Awdurdod cenedlaethol"),
-    ATTRIBUTION: ("Attribution", "Priodoli"),
+    ATTRIBUTION: ("Attribution", "Priodoliad"),
 }
 SERVICE_KEYWORDS = {"en": ("API", "open data"), "cy": ("API", "data agored")}
 THEME_SCHEME_TITLE: Bilingual = ("Data theme", "Thema data")
