@@ -15,7 +15,7 @@ STAMP := $(VENV)/.installed
 CATALOGUES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: help install install-bench translations db run test bench bench-quick extract-messages clean
+.PHONY: help install install-bench install-ckan translations db run test bench bench-quick extract-messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -37,6 +37,19 @@ $(BENCH_STAMP): requirements-bench.txt $(STAMP)
 	touch $@
 
 install-bench: $(BENCH_STAMP) ## Install the benchmark's pinned dependencies (Datasette) too
+
+# CKAN and ckanext-dcat in a virtualenv of their own (CKAN's pins conflict with
+# the portal's): the DCAT harvesting tests run ckanext-dcat's parser there.
+CKAN_VENV := .venv-ckan
+CKAN_STAMP := $(CKAN_VENV)/.installed
+
+$(CKAN_STAMP): requirements-ckan.txt
+	test -x $(CKAN_VENV)/bin/python || $(PYTHON) -m venv $(CKAN_VENV)
+	$(CKAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-ckan.txt
+	$(CKAN_VENV)/bin/python -c "from ckanext.dcat.processors import RDFParser"
+	touch $@
+
+install-ckan: $(CKAN_STAMP) ## Install CKAN and ckanext-dcat in .venv-ckan (for the DCAT harvesting tests)
 
 translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel compile --statistics -i $< -o $@ -l $*
@@ -76,7 +89,7 @@ WRK := /usr/bin/wrk
 $(WRK):
 	$(call install-debian,wrk,the benchmark)
 
-test: install translations $(BENCH_STAMP) $(CHROMIUM) $(WRK) ## Set up, then run the whole test suite
+test: install translations $(BENCH_STAMP) $(CKAN_STAMP) $(CHROMIUM) $(WRK) ## Set up, then run the whole test suite
 	$(BIN)/python -m pytest
 
 bench: install translations $(BENCH_STAMP) $(WRK) ## Benchmark the served portal against Datasette (ARGS=--quick for a tiny run)
@@ -91,5 +104,5 @@ extract-messages: install ## Extract interface strings and update the catalogues
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-wrap --ignore-obsolete --no-fuzzy-matching
 
 clean: ## Remove the virtualenv, compiled catalogues and caches (keeps instance/)
-	rm -rf $(VENV) .pytest_cache $(COMPILED)
+	rm -rf $(VENV) $(CKAN_VENV) .pytest_cache $(COMPILED)
 	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -20,13 +20,14 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.api import v1 as api_v1
     from portal.api import ckan as ckan_api
     from portal.api import ckan_web
-    from portal.web import content, councils, downloads, feeds, http, pages, service, urls
+    from portal.web import content, councils, downloads, feeds, http, pages, search_engines, service, urls
 
     extensions.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     http.init_app(app)
     urls.init_app(app)
+    search_engines.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(councils.bp)
     app.register_blueprint(downloads.bp)

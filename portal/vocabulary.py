@@ -34,22 +34,3 @@ def label(vocabulary: dict[str, tuple[str, str]], value: str, language: str) -> 
     english, welsh = vocabulary.get(value, (value, value))
     return welsh if language == "cy" else english
 
-
-WALES_CODE = "W92000004"
-WALES_PLACE = {"code": WALES_CODE, "name": "Wales", "translations": {"cy": {"name": "Cymru"}}}
-
-
-def spatial(descriptor: dict) -> list[dict]:
-    """The areas a package covers: its ``spatial`` property (a list of
-    ``{"code": GSS code, "name": English name, "translations": {"cy":
-    {"name": Welsh name}}}``), else Wales as a whole."""
-    places = [place for place in descriptor.get("spatial") or []
-              if isinstance(place, dict) and place.get("code")]
-    return places or [WALES_PLACE]
-
-
-def place_name(place: dict, language: str) -> str:
-    if language == "cy":
-        welsh = ((place.get("translations") or {}).get("cy") or {}).get("name")
-        return welsh or place.get("name") or place["code"]
-    return place.get("name") or place["code"]

@@ -226,3 +226,23 @@ def test_descriptor_values_the_database_cannot_hold(runner, db, tmp_path, descri
     text = (folder / "datapackage.json").read_text(encoding="utf-8").rstrip()
     (folder / "datapackage.json").write_text(f"{text[:-1]}, {descriptor}}}", encoding="utf-8")
     assert_rejected(runner, db, folder, message)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("temporal", {"start": "2018-12-31", "end": "2018-01-01"}, "temporal: must be"),
+    ("temporal", {"start": "2018"}, "temporal: must be"),
+    ("temporal", "2018", "temporal: must be"),
+    ("spatial", [{"code": "Neath", "title": "Neath Port Talbot",
+                  "translations": {"cy": {"title": "Castell-nedd Port Talbot"}}}], "spatial: must be"),
+    ("spatial", [{"code": "W06000012", "title": "Neath Port Talbot"}], "translations.cy.title"),
+    ("spatial", [{"code": "W06000012", "title": "Neath Port Talbot", "bbox": [1, 2],
+                  "translations": {"cy": {"title": "Castell-nedd Port Talbot"}}}], "bbox: 4 numbers"),
+    ("spatial", [], "spatial: must be"),
+])
+def test_bad_coverage(runner, loaded, packages, key, value, message):
+    """The period and places a package covers (DCAT's temporal and spatial)."""
+    folder = packages / RATES
+    descriptor = read_descriptor(folder)
+    descriptor[key] = value
+    write_descriptor(folder, descriptor)
+    assert_rejected(runner, loaded, folder, message)

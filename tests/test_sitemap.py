@@ -53,11 +53,16 @@ def test_every_page_in_both_languages(client, latest):
     for path in ("/en/", "/cy/", "/en/datasets/", "/cy/datasets/"):
         assert f"http://localhost{path}" in urls
     for loc, (alternates, _lastmod) in urls.items():
-        assert set(alternates) == {"en", "cy"}
+        assert set(alternates) == {"en", "cy", "x-default"}
+        assert alternates["x-default"] == alternates["en"]
         assert loc in alternates.values()
         for href in alternates.values():
             assert urls[href][0] == alternates  # each language lists the same set
-        assert client.get(loc.removeprefix("http://localhost")).status_code == 200
+        response = client.get(loc.removeprefix("http://localhost"))
+        assert response.status_code == 200
+        # the sitemap says what the page's own hreflang links say, x-default included
+        assert dict(re.findall(r'<link rel="alternate" hreflang="([^"]+)" href="([^"]+)">',
+                               response.get_data(as_text=True))) == alternates
 
 
 def test_lastmod_where_known(client, latest):
@@ -100,7 +105,8 @@ def test_pages_register_values_for_their_arguments(app, monkeypatch):
     assert set(urls) - fixed_pages(app) == {f"http://localhost/{lang}/councils/{slug}/"
                                             for lang in ("en", "cy") for slug in ("cardiff", "powys")}
     assert urls["http://localhost/cy/councils/cardiff/"] == (
-        {"en": "http://localhost/en/councils/cardiff/", "cy": "http://localhost/cy/councils/cardiff/"}, None)
+        {"en": "http://localhost/en/councils/cardiff/", "cy": "http://localhost/cy/councils/cardiff/",
+         "x-default": "http://localhost/en/councils/cardiff/"}, None)
     assert urls["http://localhost/en/councils/powys/"][1] == "2026-03-01T00:00:00+00:00"
     assert not [loc for loc in urls if "/unlisted/" in loc]
 

@@ -1,14 +1,22 @@
 """The catalogue as a DCAT-AP 3.0.1 graph, with English and Welsh literals.
 
-Every published dataset (its latest version) is a ``dcat:Dataset``; each of
-its downloads (CSV and JSON of every resource, the datapackage.json and the
-zip, all at their pinned URLs) is a ``dcat:Distribution``. Nodes the portal
-mints are hash IRIs under the catalogue document's URL; everything else uses
-the EU and IANA vocabularies DCAT-AP recommends.
+Every published dataset (its latest version) is a ``dcat:Dataset`` whose IRI
+is its own address, ``/datasets/<name>`` (which answers RDF to an RDF client
+and the page to a browser); a pinned version is
+``/datasets/<name>/versions/<n>``. Each of its downloads (CSV, the CSV with
+Welsh headings, JSON and spreadsheets of every resource, the datapackage.json
+and the zip, all at their pinned URLs) is a ``dcat:Distribution``; the JSON
+API and the CKAN Action API are ``dcat:DataService``s serving every dataset.
+Other nodes the portal mints are hash IRIs under the catalogue document's URL;
+everything else uses the EU and IANA vocabularies DCAT-AP recommends, and the
+licence URIs of CKAN's licence register, so that CKAN harvesters
+(ckanext-dcat) recognise them.
 
 Demonstration datasets carry ``dct:type`` dataset-type ``SYNTHETIC_DATA``
 (EU dataset-type authority table) and a description that starts with the
-DEMONSTRATION DATA note.
+DEMONSTRATION DATA note; they are published and made by the portal, never
+credited to the Wales Audit Office, which is the creator of the datasets
+taken from its report.
 """
 from __future__ import annotations
 
@@ -19,9 +27,9 @@ from datetime import datetime
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, SKOS, XSD
 
-from portal.feeds.files import CSV, DESCRIPTOR, JSON, ZIP, DownloadFile
-from portal.model import DatasetVersion
-from portal.vocabulary import WALES_CODE, place_name, spatial
+from portal import coverage
+from portal.feeds.files import CSV, CSV_CY, DESCRIPTOR, JSON, ODS, ODS_CY, XLSX, XLSX_CY, ZIP, DownloadFile
+from portal.model import DatasetVersion, Resource
 
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
@@ -29,6 +37,7 @@ SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 # DCAT 3 terms missing from rdflib's closed DCAT namespace.
 DCAT_VERSION = URIRef(f"{DCAT}version")
+DCAT_HAS_CURRENT_VERSION = URIRef(f"{DCAT}hasCurrentVersion")
 GSP = Namespace("http://www.opengis.net/ont/geosparql#")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 EU = "http://publications.europa.eu/resource/authority/"
@@ -43,10 +52,11 @@ SYNTHETIC = URIRef(EU + "dataset-type/SYNTHETIC_DATA")
 NATIONAL_AUTHORITY = URIRef("http://purl.org/adms/publishertype/NationalAuthority")
 ATTRIBUTION = URIRef("http://purl.org/adms/licencetype/Attribution")
 DATA_PACKAGE = URIRef("https://specs.frictionlessdata.io/data-package/")
+TABLE_SCHEMA = URIRef("https://specs.frictionlessdata.io/table-schema/")
+OPENAPI = URIRef("https://spec.openapis.org/oas/v3.0.3")
+CKAN_API = URIRef("https://docs.ckan.org/en/2.10/api/")
 # Wales, by its GSS code (ONS statistical geography).
-WALES = URIRef("http://statistics.data.gov.uk/id/statistical-geography/W92000004")
-WALES_BBOX = "POLYGON((-5.7 51.3, -2.6 51.3, -2.6 53.5, -5.7 53.5, -5.7 51.3))"
-WALES_CENTROID = "POINT(-3.767 52.331)"
+WALES = URIRef(coverage.WALES.uri)
 
 OGL = {"path": "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
        "title": "Open Government Licence v3.0",
@@ -55,6 +65,15 @@ OGL = {"path": "http://www.nationalarchives.gov.uk/doc/open-government-licence/v
                                        "open-government-licence-cymraeg/version/3/"}}}
 # Licences whose ADMS licence type is known, by their Data Package name.
 LICENCE_TYPES = {"OGL-UK-3.0": ATTRIBUTION}
+# The URI CKAN's licence register gives a licence (ckan.model.license), by its
+# Data Package name: ckanext-dcat finds a dataset's license_id by this URI.
+CKAN_LICENCE_URIS = {
+    "OGL-UK-3.0": "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+    "CC0-1.0": "http://www.opendefinition.org/licenses/cc-zero",
+    "ODC-BY-1.0": "http://www.opendefinition.org/licenses/odc-by",
+    "ODbL-1.0": "http://www.opendefinition.org/licenses/odc-odbl",
+    "PDDL-1.0": "http://www.opendefinition.org/licenses/odc-pddl",
+}
 
 Bilingual = tuple[str, str]
 CATALOG_TITLE: Bilingual = ("Wales local government data", "Data llywodraeth leol Cymru")
@@ -69,15 +88,35 @@ CATALOG_DESCRIPTION: Bilingual = (
 PUBLISHER_NAME: Bilingual = ("Wales Audit Office", "Swyddfa Archwilio Cymru")
 PUBLISHER_HOMEPAGE = URIRef("https://www.audit.wales/")
 CONTACT_EMAIL = URIRef("mailto:info@audit.wales")
+# Who makes and publishes demonstration (synthetic) data: the portal itself.
+PORTAL_NAME: Bilingual = ("Wales local government data portal", "Porth data llywodraeth leol Cymru")
 LABELS: dict[URIRef, Bilingual] = {
     THEME: ("Government and public sector", "Llywodraeth a'r sector cyhoeddus"),
     SYNTHETIC: ("Synthetic data", "Data synthetig"),
-    WALES: ("Wales", "Cymru"),
+    STABLE: ("Stable", "Sefydlog"),
+    NATIONAL_AUTHORITY: ("National authority", "Awdurdod cenedlaethol"),
+    ATTRIBUTION: ("Attribution", "Priodoliad"),
 }
+SERVICE_KEYWORDS = {"en": ("API", "open data"), "cy": ("API", "data agored")}
 THEME_SCHEME_TITLE: Bilingual = ("Data theme", "Thema data")
 
-FILE_TYPES = {CSV: ("CSV", "text/csv"), JSON: ("JSON", "application/json"),
-              DESCRIPTOR: ("JSON", "application/json"), ZIP: ("ZIP", "application/zip")}
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODS_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
+FILE_TYPES = {CSV: ("CSV", "text/csv"), CSV_CY: ("CSV", "text/csv"), JSON: ("JSON", "application/json"),
+              XLSX: ("XLSX", XLSX_TYPE), XLSX_CY: ("XLSX", XLSX_TYPE), ODS: ("ODS", ODS_TYPE),
+              ODS_CY: ("ODS", ODS_TYPE), DESCRIPTOR: ("JSON", "application/json"), ZIP: ("ZIP", "application/zip")}
+# How a resource's download is named after the resource's title, by kind.
+RESOURCE_FILE_LABELS: dict[str, Bilingual] = {
+    CSV: ("CSV", "CSV"),
+    CSV_CY: ("CSV, Welsh column headings", "CSV, penawdau colofnau Cymraeg"),
+    JSON: ("JSON", "JSON"),
+    XLSX: ("Excel spreadsheet, English", "taenlen Excel, Saesneg"),
+    XLSX_CY: ("Excel spreadsheet, Welsh", "taenlen Excel, Cymraeg"),
+    ODS: ("OpenDocument spreadsheet, English", "taenlen OpenDocument, Saesneg"),
+    ODS_CY: ("OpenDocument spreadsheet, Welsh", "taenlen OpenDocument, Cymraeg"),
+}
+# The language of a download's headings and labels, where it has only one.
+FILE_LANGUAGES = {CSV_CY: "cy", XLSX: "en", XLSX_CY: "cy", ODS: "en", ODS_CY: "cy"}
 FILE_TITLES: dict[str, Bilingual] = {
     DESCRIPTOR: ("Data package descriptor (datapackage.json)", "Disgrifydd y pecyn data (datapackage.json)"),
     ZIP: ("Whole data package (zip)", "Y pecyn data cyfan (zip)"),
@@ -105,12 +144,15 @@ SYNTAXES = {
     "jsonld": Syntax("json-ld", "application/ld+json"),
     "rdf": Syntax("xml", "application/rdf+xml"),
 }
+# Media types of RDF a client may ask for, the portal's preference first.
+SYNTAXES_BY_PREFERENCE = ["text/turtle", "application/ld+json", "application/rdf+xml", "application/json"]
 
 
 @dataclass(frozen=True)
 class CatalogEntry:
-    """A published dataset: its latest version, when its first version was
-    published, and the downloads of the latest version."""
+    """A published dataset: its latest version (or, in a version's own
+    document, that version), when its first version was published, and the
+    downloads of the version."""
 
     version: DatasetVersion
     first_published: datetime
@@ -118,14 +160,37 @@ class CatalogEntry:
 
 
 @dataclass(frozen=True)
+class Service:
+    """An API serving the datasets: ``endpoint`` its root URL,
+    ``description`` the URL of its machine-readable description (OpenAPI) or
+    documentation, ``standard`` what it conforms to."""
+
+    key: str
+    title: Bilingual
+    description_text: Bilingual
+    endpoint: str
+    description: str
+    standard: URIRef
+    documentation: str | None = None
+
+
+@dataclass(frozen=True)
 class CatalogUrls:
     """``document``: the catalogue's own URL, under which the portal's nodes are
     minted as hash IRIs; ``homepage``: the portal's home page;
-    ``landing_page(version, language)``: a dataset's page."""
+    ``landing_page(version, language)``: a dataset's page; ``dataset(name,
+    number)``: a dataset's IRI (``number`` None: the dataset, else a pinned
+    version); ``schema(version, resource)``: a resource's Table Schema;
+    ``about(language)``: the page saying who makes the demonstration data;
+    ``services``: the APIs serving the datasets."""
 
     document: str
     homepage: str
     landing_page: Callable[[DatasetVersion, str], str]
+    dataset: Callable[[str, int | None], str]
+    schema: Callable[[DatasetVersion, Resource], str]
+    about: Callable[[str], str]
+    services: Sequence[Service] = ()
 
 
 @dataclass(frozen=True)
@@ -151,14 +216,13 @@ def catalog_graph(entries: Sequence[CatalogEntry], urls: CatalogUrls,
     graph = _graph()
     catalog = _minted(urls, "catalog")
     publisher = _publisher(graph, urls)
-    contact = _contact_point(graph, urls)
     graph.add((catalog, RDF.type, DCAT.Catalog))
     _bilingual(graph, catalog, DCTERMS.title, CATALOG_TITLE)
     _bilingual(graph, catalog, DCTERMS.description, CATALOG_DESCRIPTION)
     graph.add((catalog, DCTERMS.publisher, publisher))
     graph.add((catalog, DCTERMS.license, _licence(graph, OGL, "OGL-UK-3.0")))
-    graph.add((catalog, FOAF.homepage, URIRef(urls.homepage)))
-    graph.add((catalog, DCTERMS.spatial, _wales(graph)))
+    graph.add((catalog, FOAF.homepage, _typed(graph, URIRef(urls.homepage), FOAF.Document)))
+    graph.add((catalog, DCTERMS.spatial, _place(graph, coverage.WALES)))
     graph.add((catalog, DCAT.themeTaxonomy, _theme_scheme(graph)))
     _languages(graph, catalog)
     if span is None and entries:
@@ -168,9 +232,23 @@ def catalog_graph(entries: Sequence[CatalogEntry], urls: CatalogUrls,
         graph.add((catalog, DCTERMS.modified, _moment(span[1])))
     if paging is not None and paging.total > paging.per_page:
         _hydra(graph, paging)
-    for entry in entries:
-        dataset = _dataset(graph, entry, urls, publisher, contact)
+    datasets = [_dataset(graph, entry, urls) for entry in entries]
+    for dataset in datasets:
         graph.add((catalog, DCAT.dataset, dataset))
+    for service in urls.services:
+        graph.add((catalog, DCAT.service, _service(graph, urls, service, publisher, datasets)))
+    return graph
+
+
+def dataset_graph(entry: CatalogEntry, urls: CatalogUrls, pinned: bool = False) -> Graph:
+    """One dataset's own document: the dataset (``pinned``: the version,
+    with its IRI under ``/versions/<n>``), its distributions, and the APIs
+    serving it."""
+    graph = _graph()
+    dataset = _dataset(graph, entry, urls, pinned)
+    publisher = _publisher(graph, urls)
+    for service in urls.services:
+        _service(graph, urls, service, publisher, [dataset])
     return graph
 
 
@@ -198,16 +276,15 @@ def _graph() -> Graph:
     graph = Graph(bind_namespaces="core")
     for prefix, namespace in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("vcard", VCARD),
                               ("owl", OWL), ("skos", SKOS), ("adms", ADMS), ("dcatap", DCATAP),
-                              ("spdx", SPDX), ("gsp", GSP), ("xsd", XSD)):
+                              ("spdx", SPDX), ("gsp", GSP), ("xsd", XSD), ("hydra", HYDRA)):
         graph.bind(prefix, namespace, override=True)
     return graph
 
 
-def _dataset(graph: Graph, entry: CatalogEntry, urls: CatalogUrls, publisher: URIRef,
-             contact: URIRef) -> URIRef:
+def _dataset(graph: Graph, entry: CatalogEntry, urls: CatalogUrls, pinned: bool = False) -> URIRef:
     version = entry.version
     name = version.dataset.name
-    dataset = _minted(urls, f"dataset-{name}")
+    dataset = URIRef(urls.dataset(name, version.number if pinned else None))
     licence = _version_licence(graph, version)
     graph.add((dataset, RDF.type, DCAT.Dataset))
     for attribute, predicate in (("title", DCTERMS.title), ("description", DCTERMS.description)):
@@ -215,42 +292,82 @@ def _dataset(graph: Graph, entry: CatalogEntry, urls: CatalogUrls, publisher: UR
     for language in LANGUAGES:
         for keyword in version.text("keywords", language):
             graph.add((dataset, DCAT.keyword, Literal(keyword, lang=language)))
-        page = URIRef(urls.landing_page(version, language))
+        page = _typed(graph, URIRef(urls.landing_page(version, language)), FOAF.Document)
         graph.add((dataset, DCAT.landingPage, page))
-        graph.add((page, RDF.type, FOAF.Document))
         graph.add((page, DCTERMS.language, LANGUAGES[language]))
     _bilingual(graph, dataset, ADMS.versionNotes, (version.changelog_en, version.changelog_cy))
     graph.add((dataset, DCTERMS.identifier, Literal(name)))
-    graph.add((dataset, DCTERMS.publisher, publisher))
-    graph.add((dataset, DCAT.contactPoint, contact))
+    graph.add((dataset, ADMS.identifier, _identifier(graph, dataset, name)))
+    if version.demonstration:
+        # made by the portal: its own publisher, creator and contact
+        portal = _portal(graph, urls)
+        graph.add((dataset, DCTERMS.publisher, portal))
+        graph.add((dataset, DCTERMS.creator, portal))
+        graph.add((dataset, DCAT.contactPoint, _portal_contact(graph, urls)))
+        graph.add((dataset, DCTERMS.type, _concept(graph, SYNTHETIC)))
+    else:
+        publisher = _publisher(graph, urls)
+        graph.add((dataset, DCTERMS.publisher, publisher))
+        graph.add((dataset, DCAT.contactPoint, _contact_point(graph, urls)))
+        if _from_the_report(version):
+            graph.add((dataset, DCTERMS.creator, publisher))
     graph.add((dataset, DCTERMS.license, licence))
     graph.add((dataset, DCTERMS.issued, _moment(entry.first_published)))
     graph.add((dataset, DCTERMS.modified, _moment(version.published_utc)))
     graph.add((dataset, DCAT.theme, _concept(graph, THEME, THEME_SCHEME)))
     graph.add((dataset, DCTERMS.accessRights, _typed(graph, PUBLIC, DCTERMS.RightsStatement)))
-    for place in spatial(version.descriptor):
+    for place in coverage.places(version.descriptor):
         graph.add((dataset, DCTERMS.spatial, _place(graph, place)))
+    period = coverage.period(version.descriptor)
+    if period is not None:
+        graph.add((dataset, DCTERMS.temporal, _period(graph, dataset, period)))
     graph.add((dataset, OWL.versionInfo, Literal(str(version.number))))
     graph.add((dataset, DCAT_VERSION, Literal(str(version.number))))
+    if pinned:
+        graph.add((dataset, DCTERMS.isVersionOf, URIRef(urls.dataset(name, None))))
+    else:
+        graph.add((dataset, DCAT_HAS_CURRENT_VERSION, URIRef(urls.dataset(name, version.number))))
     _languages(graph, dataset)
-    if version.demonstration:
-        graph.add((dataset, DCTERMS.type, _concept(graph, SYNTHETIC)))
     for file in entry.files:
         graph.add((dataset, DCAT.distribution, _distribution(graph, urls, version, file, licence)))
     return dataset
+
+
+def _from_the_report(version: DatasetVersion) -> bool:
+    """Whether the package cites the Wales Audit Office as a source."""
+    return any(source.get("publisher") == PUBLISHER_NAME[0] for source in version.descriptor.get("sources", []))
+
+
+def _identifier(graph: Graph, dataset: URIRef, name: str) -> BNode:
+    node = BNode()
+    graph.add((node, RDF.type, ADMS.Identifier))
+    graph.add((node, SKOS.notation, Literal(str(dataset), datatype=XSD.anyURI)))
+    return node
+
+
+def _period(graph: Graph, dataset: URIRef, period: coverage.Period) -> URIRef:
+    node = URIRef(f"{dataset}#period")
+    graph.add((node, RDF.type, DCTERMS.PeriodOfTime))
+    graph.add((node, DCAT.startDate, Literal(period.start, datatype=XSD.date)))
+    graph.add((node, DCAT.endDate, Literal(period.end, datatype=XSD.date)))
+    return node
 
 
 def _distribution(graph: Graph, urls: CatalogUrls, version: DatasetVersion, file: DownloadFile,
                   licence: URIRef) -> URIRef:
     resource = file.resource
     suffix = f"{resource.name}-{file.kind}" if resource is not None else file.kind
-    node = _minted(urls, f"distribution-{version.dataset.name}-v{version.number}-{suffix}")
+    node = URIRef(f"{urls.dataset(version.dataset.name, version.number)}#distribution-{suffix}")
     file_type, mediatype = FILE_TYPES[file.kind]
     graph.add((node, RDF.type, DCAT.Distribution))
     if resource is not None:
-        _bilingual(graph, node, DCTERMS.title,
-                   (f"{resource.title_en} ({file_type})", f"{resource.title_cy} ({file_type})"))
+        english, welsh = RESOURCE_FILE_LABELS[file.kind]
+        _bilingual(graph, node, DCTERMS.title, (f"{resource.title_en} ({english})", f"{resource.title_cy} ({welsh})"))
         _bilingual(graph, node, DCTERMS.description, (resource.description_en, resource.description_cy))
+        if file.kind in (CSV, CSV_CY):
+            schema = _typed(graph, URIRef(urls.schema(version, resource)), DCTERMS.Standard)
+            graph.add((node, DCTERMS.conformsTo, schema))
+            graph.add((schema, DCTERMS.conformsTo, _typed(graph, TABLE_SCHEMA, DCTERMS.Standard)))
     else:
         _bilingual(graph, node, DCTERMS.title, FILE_TITLES[file.kind])
         english, welsh = FILE_DESCRIPTIONS[file.kind]
@@ -267,8 +384,36 @@ def _distribution(graph: Graph, urls: CatalogUrls, version: DatasetVersion, file
     graph.add((node, SPDX.checksum, _checksum(graph, file.sha256)))
     graph.add((node, DCTERMS.license, licence))
     graph.add((node, DCTERMS.issued, _moment(version.published_utc)))
-    graph.add((node, DCATAP.availability, STABLE))
-    _languages(graph, node)
+    graph.add((node, DCATAP.availability, _concept(graph, STABLE)))
+    if file.kind in FILE_LANGUAGES:
+        language = LANGUAGES[FILE_LANGUAGES[file.kind]]
+        graph.add((node, DCTERMS.language, _typed(graph, language, DCTERMS.LinguisticSystem)))
+    else:
+        _languages(graph, node)
+    return node
+
+
+def _service(graph: Graph, urls: CatalogUrls, service: Service, publisher: URIRef,
+             datasets: Sequence[URIRef]) -> URIRef:
+    node = _minted(urls, f"service-{service.key}")
+    graph.add((node, RDF.type, DCAT.DataService))
+    _bilingual(graph, node, DCTERMS.title, service.title)
+    _bilingual(graph, node, DCTERMS.description, service.description_text)
+    graph.add((node, DCAT.endpointURL, URIRef(service.endpoint)))
+    graph.add((node, DCAT.endpointDescription, URIRef(service.description)))
+    graph.add((node, DCTERMS.conformsTo, _typed(graph, service.standard, DCTERMS.Standard)))
+    if service.documentation:
+        graph.add((node, FOAF.page, _typed(graph, URIRef(service.documentation), FOAF.Document)))
+    for language, keywords in SERVICE_KEYWORDS.items():
+        for keyword in keywords:
+            graph.add((node, DCAT.keyword, Literal(keyword, lang=language)))
+    graph.add((node, DCTERMS.publisher, publisher))
+    graph.add((node, DCAT.contactPoint, _contact_point(graph, urls)))
+    graph.add((node, DCTERMS.license, _licence(graph, OGL, "OGL-UK-3.0")))
+    graph.add((node, DCTERMS.accessRights, _typed(graph, PUBLIC, DCTERMS.RightsStatement)))
+    graph.add((node, DCAT.theme, _concept(graph, THEME, THEME_SCHEME)))
+    for dataset in datasets:
+        graph.add((node, DCAT.servesDataset, dataset))
     return node
 
 
@@ -277,17 +422,38 @@ def _publisher(graph: Graph, urls: CatalogUrls) -> URIRef:
     graph.add((node, RDF.type, FOAF.Agent))
     graph.add((node, RDF.type, FOAF.Organization))
     _bilingual(graph, node, FOAF.name, PUBLISHER_NAME)
-    graph.add((node, DCTERMS.type, NATIONAL_AUTHORITY))
-    graph.add((node, FOAF.homepage, PUBLISHER_HOMEPAGE))
+    graph.add((node, DCTERMS.type, _concept(graph, NATIONAL_AUTHORITY)))
+    graph.add((node, FOAF.homepage, _typed(graph, PUBLISHER_HOMEPAGE, FOAF.Document)))
     return node
 
 
 def _contact_point(graph: Graph, urls: CatalogUrls) -> URIRef:
     node = _minted(urls, "contact-point")
+    graph.add((node, RDF.type, VCARD.Kind))
     graph.add((node, RDF.type, VCARD.Organization))
     _bilingual(graph, node, VCARD.fn, PUBLISHER_NAME)
     graph.add((node, VCARD.hasEmail, CONTACT_EMAIL))
     graph.add((node, VCARD.hasURL, PUBLISHER_HOMEPAGE))
+    return node
+
+
+def _portal(graph: Graph, urls: CatalogUrls) -> URIRef:
+    """The portal, as the maker and publisher of demonstration data."""
+    node = _minted(urls, "portal")
+    graph.add((node, RDF.type, FOAF.Agent))
+    graph.add((node, RDF.type, FOAF.Organization))
+    _bilingual(graph, node, FOAF.name, PORTAL_NAME)
+    graph.add((node, DCTERMS.type, _concept(graph, NATIONAL_AUTHORITY)))
+    graph.add((node, FOAF.homepage, _typed(graph, URIRef(urls.homepage), FOAF.Document)))
+    return node
+
+
+def _portal_contact(graph: Graph, urls: CatalogUrls) -> URIRef:
+    node = _minted(urls, "portal-contact-point")
+    graph.add((node, RDF.type, VCARD.Kind))
+    graph.add((node, RDF.type, VCARD.Organization))
+    _bilingual(graph, node, VCARD.fn, PORTAL_NAME)
+    graph.add((node, VCARD.hasURL, URIRef(urls.about("en"))))
     return node
 
 
@@ -297,32 +463,30 @@ def _version_licence(graph: Graph, version: DatasetVersion) -> URIRef:
 
 
 def _licence(graph: Graph, licence: dict, name: str) -> URIRef:
-    node = _typed(graph, URIRef(licence["path"]), DCTERMS.LicenseDocument)
+    """The licence, by the URI CKAN's licence register knows it by where it
+    has one (the package's own URL is then a page of it)."""
+    uri = CKAN_LICENCE_URIS.get(name, licence["path"])
+    node = _typed(graph, URIRef(uri), DCTERMS.LicenseDocument)
     welsh = licence.get("translations", {}).get("cy", {})
     _bilingual(graph, node, DCTERMS.title, (licence["title"], welsh.get("title", licence["title"])))
-    if welsh.get("path"):
-        graph.add((node, FOAF.page, URIRef(welsh["path"])))
+    for page in (licence["path"], welsh.get("path")):
+        if page and page != uri:
+            graph.add((node, FOAF.page, _typed(graph, URIRef(page), FOAF.Document)))
     if name in LICENCE_TYPES:
-        graph.add((node, DCTERMS.type, LICENCE_TYPES[name]))
+        graph.add((node, DCTERMS.type, _concept(graph, LICENCE_TYPES[name])))
     return node
 
 
-def _wales(graph: Graph) -> URIRef:
-    _typed(graph, WALES, DCTERMS.Location)
-    _bilingual(graph, WALES, SKOS.prefLabel, LABELS[WALES])
-    graph.set((WALES, DCAT.bbox, Literal(WALES_BBOX, datatype=GSP.wktLiteral)))
-    graph.set((WALES, DCAT.centroid, Literal(WALES_CENTROID, datatype=GSP.wktLiteral)))
-    return WALES
-
-
-def _place(graph: Graph, place: dict) -> URIRef:
-    """Wales, or another area the dataset covers, by its GSS code."""
-    if place["code"] == WALES_CODE:
-        return _wales(graph)
-    area = URIRef(f"http://statistics.data.gov.uk/id/statistical-geography/{place['code']}")
-    _typed(graph, area, DCTERMS.Location)
-    _bilingual(graph, area, SKOS.prefLabel, (place_name(place, "en"), place_name(place, "cy")))
-    return area
+def _place(graph: Graph, place: coverage.Place) -> URIRef:
+    node = _typed(graph, URIRef(place.uri), DCTERMS.Location)
+    graph.set((node, SKOS.prefLabel, Literal(place.title_en, lang="en")))
+    graph.add((node, SKOS.prefLabel, Literal(place.title_cy, lang="cy")))
+    graph.set((node, SKOS.notation, Literal(place.code)))
+    if place.bbox_wkt:
+        graph.set((node, DCAT.bbox, Literal(place.bbox_wkt, datatype=GSP.wktLiteral)))
+    if place.centroid_wkt:
+        graph.set((node, DCAT.centroid, Literal(place.centroid_wkt, datatype=GSP.wktLiteral)))
+    return node
 
 
 def _theme_scheme(graph: Graph) -> URIRef:
@@ -347,7 +511,7 @@ def _languages(graph: Graph, node: URIRef) -> None:
 def _checksum(graph: Graph, sha256: str) -> BNode:
     node = BNode()
     graph.add((node, RDF.type, SPDX.Checksum))
-    graph.add((node, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+    graph.add((node, SPDX.algorithm, _typed(graph, SPDX.checksumAlgorithm_sha256, SPDX.ChecksumAlgorithm)))
     graph.add((node, SPDX.checksumValue, Literal(sha256, datatype=XSD.hexBinary)))
     return node
 

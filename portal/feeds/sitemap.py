@@ -15,15 +15,18 @@ MEDIATYPE = "application/xml"
 @dataclass(frozen=True)
 class PageUrls:
     """One page: its absolute URL in each language (in the order listed), and
-    when it last changed, where known."""
+    when it last changed, where known; ``default``: the language whose URL is
+    the ``x-default`` alternate (for visitors in neither language), as the
+    pages' own ``hreflang`` links name it."""
 
     urls: Mapping[str, str]
     lastmod: datetime | None = None
+    default: str | None = None
 
 
 def sitemap(pages: Iterable[PageUrls]) -> bytes:
     """A ``<url>`` for every language of every page, each listing all the
-    page's languages as alternates (itself included)."""
+    page's languages as alternates (itself included), and ``x-default``."""
     ElementTree.register_namespace("", SITEMAP_NS)
     ElementTree.register_namespace("xhtml", XHTML_NS)
     urlset = ElementTree.Element(f"{{{SITEMAP_NS}}}urlset")
@@ -38,6 +41,9 @@ def sitemap(pages: Iterable[PageUrls]) -> bytes:
                 for language, alternate in page.urls.items():
                     ElementTree.SubElement(element, f"{{{XHTML_NS}}}link", rel="alternate",
                                            hreflang=language, href=alternate)
+                if page.default in page.urls:
+                    ElementTree.SubElement(element, f"{{{XHTML_NS}}}link", rel="alternate",
+                                           hreflang="x-default", href=page.urls[page.default])
     ElementTree.indent(urlset)
     return ElementTree.tostring(urlset, encoding="utf-8", xml_declaration=True) + b"\n"
 

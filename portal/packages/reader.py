@@ -225,6 +225,37 @@ def _encodable(value: str) -> bool:
 
 # -- 2. the portal's metadata rules ------------------------------------------
 
+GSS_CODE = re.compile(r"^[EKNSW][0-9]{8}$")
+
+
+def _check_coverage(d: dict, problem: Callable[[str, str], None]) -> None:
+    """``temporal`` (the period covered) and ``spatial`` (the places, by GSS
+    code, named in both languages), where a package gives them."""
+    if "temporal" in d:
+        temporal = d["temporal"]
+        try:
+            start, end = (dt.date.fromisoformat(temporal[key]) for key in ("start", "end"))
+            if start > end:
+                raise ValueError
+        except (TypeError, KeyError, ValueError):
+            problem("temporal", 'must be {"start": "YYYY-MM-DD", "end": "YYYY-MM-DD"}, start not after end')
+    if "spatial" in d:
+        spatial = d["spatial"]
+        if not isinstance(spatial, list) or not spatial or not all(
+                isinstance(place, dict) and isinstance(place.get("code"), str)
+                and GSS_CODE.match(place["code"]) and isinstance(place.get("title"), str)
+                and isinstance(_translation(place).get("title"), str)
+                and _numbers(place.get("bbox", [0, 0, 0, 0]), 4) and _numbers(place.get("centroid", [0, 0]), 2)
+                for place in spatial):
+            problem("spatial", "must be a list of places, each with a GSS code, a title and "
+                    "translations.cy.title (and optionally bbox: 4 numbers, centroid: 2 numbers)")
+
+
+def _numbers(value: Any, count: int) -> bool:
+    return (isinstance(value, list) and len(value) == count
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value))
+
+
 def _check_metadata(d: dict, report: ValidationReport, limits: Limits) -> None:
     def problem(where: str, message: str, fld: str | None = None) -> None:
         report.add(DESCRIPTOR, f"{where}: {message}", field=fld, code="metadata-error")
@@ -252,6 +283,7 @@ def _check_metadata(d: dict, report: ValidationReport, limits: Limits) -> None:
             isinstance(lic, dict) and lic.get("name") and lic.get("path") and lic.get("title")
             for lic in licenses):
         problem("licenses", "at least one licence with name, path and title is required")
+    _check_coverage(d, problem)
     sources = d.get("sources")
     if not isinstance(sources, list) or not sources or not all(
             isinstance(src, dict) and isinstance(src.get("title"), str) for src in sources):

@@ -5,15 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, request
 from werkzeug.datastructures import MultiDict
 
 from portal import datastore, queries
 from portal.extensions import session
 from portal.model import DatasetVersion, Resource
-from portal.publish.formats import CSV_MEDIATYPE, JSON_MEDIATYPE
-from portal.web import rowargs
-from portal.vocabulary import place_name, spatial
+from portal.web import rowargs, search_engines
 from portal.web.urls import query_url, this_url
 
 ADD = ("_add_field", "_add_op", "_add_value")
@@ -121,45 +119,7 @@ def citation(version: DatasetVersion, lang: str, url: str) -> dict:
 
 
 def json_ld(version: DatasetVersion, first_published, landing: dict[str, str]) -> dict:
-    """schema.org Dataset, as search engines read it."""
-    d = version.descriptor
-    name = version.dataset.name
-    publisher = {"@type": "Organization", "name": current_app.config["PUBLISHER_EN"],
-                 "alternateName": current_app.config["PUBLISHER_CY"], "url": "https://www.audit.wales/"}
-    downloads = [("application/zip", url_for("downloads.pinned_resource", name=name, number=version.number,
-                                             resource=name, fmt="zip", _external=True))]
-    downloads.append(("application/json", url_for("downloads.pinned_descriptor", name=name,
-                                                  number=version.number, _external=True)))
-    for resource in version.resources:
-        for fmt, mediatype in (("csv", CSV_MEDIATYPE), ("json", JSON_MEDIATYPE)):
-            downloads.append((mediatype.split(";")[0], url_for(
-                "downloads.pinned_resource", name=name, number=version.number, resource=resource.name,
-                fmt=fmt, _external=True)))
-    return {
-        "@context": "https://schema.org/",
-        "@type": "Dataset",
-        "@id": landing["en"],
-        "name": version.title_en,
-        "alternateName": version.title_cy,
-        "description": version.description_en,
-        "url": landing["en"],
-        "sameAs": landing["cy"],
-        "identifier": name,
-        "version": str(version.number),
-        "keywords": [*version.keywords_en, *version.keywords_cy],
-        "inLanguage": ["en", "cy"],
-        "isAccessibleForFree": True,
-        "license": d["licenses"][0]["path"],
-        "creator": publisher,
-        "publisher": publisher,
-        "datePublished": first_published.date().isoformat(),
-        "dateModified": version.published_utc.isoformat(),
-        "spatialCoverage": [{"@type": "Place", "name": place_name(place, "en"), "identifier": place["code"]}
-                            for place in spatial(d)],
-        "citation": [source["title"] for source in d.get("sources", [])],
-        "distribution": [{"@type": "DataDownload", "encodingFormat": fmt, "contentUrl": url}
-                         for fmt, url in downloads],
-        "variableMeasured": [field.title_en for resource in version.resources for field in resource.fields],
-    }
+    """schema.org Dataset, as search engines read it, in the page's language."""
+    return search_engines.dataset(version, first_published, landing)
 
 

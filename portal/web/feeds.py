@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
@@ -12,14 +12,28 @@ from portal import queries
 from portal.errors import problem
 from portal.extensions import session
 from portal.feeds import atom, dcat, files, sitemap as sitemap_xml
-from portal.model import CatalogDocument, DatasetVersion
+from portal.i18n import negotiate
+from portal.model import CatalogDocument, DatasetVersion, Resource
 from portal.web.downloads import pinned_archive_url, resource_url
 from portal.web.sitemap import sitemap_pages
 
 bp = Blueprint("feeds", __name__)
 
+# What the graph looks like; part of every kept catalogue page's key, so that
+# pages kept before a change of the graph are made again.
+GRAPH_FORMAT = 2
+
+
+def _file_url(version: DatasetVersion, resource: Resource, fmt: str, lang: str) -> str:
+    if lang == "en":
+        return resource_url(version, resource, fmt)
+    endpoint = "downloads.pinned_welsh_csv" if fmt == "csv" else "downloads.pinned_welsh_spreadsheet"
+    return url_for(endpoint, name=version.dataset.name, number=version.number, resource=resource.name,
+                   **({} if fmt == "csv" else {"fmt": fmt}), _external=True)
+
+
 DOWNLOAD_URLS = files.DownloadUrls(
-    resource=resource_url,
+    resource=_file_url,
     descriptor=lambda version: url_for("downloads.pinned_descriptor", name=version.dataset.name,
                                        number=version.number, _external=True),
     archive=pinned_archive_url,
@@ -30,6 +44,47 @@ DOWNLOAD_URLS = files.DownloadUrls(
 
 def _landing_page(version: DatasetVersion, lang: str) -> str:
     return url_for("pages.dataset", lang=lang, name=version.dataset.name, _external=True)
+
+
+def _dataset_iri(name: str, number: int | None) -> str:
+    if number is None:
+        return url_for("feeds.dataset_resource", name=name, _external=True)
+    return url_for("feeds.version_resource", name=name, number=number, _external=True)
+
+
+def _services() -> list[dcat.Service]:
+    return [
+        dcat.Service(
+            "api-v1", ("Wales local government data: JSON API", "Data llywodraeth leol Cymru: API JSON"),
+            ("Every published dataset's metadata, versions, Table Schemas and rows (filtered, sorted, "
+             "paged; as JSON or CSV), described by an OpenAPI document.",
+             "Metadata, fersiynau, Sgemâu Tabl a rhesi (wedi'u hidlo, eu trefnu, fesul tudalen; fel JSON "
+             "neu CSV) pob set ddata a gyhoeddwyd, wedi'u disgrifio gan ddogfen OpenAPI."),
+            url_for("api-datasets.index", _external=True),
+            url_for("v1-api-docs.openapi_json", _external=True), dcat.OPENAPI,
+            url_for("pages.api_docs", lang="en", _external=True)),
+        dcat.Service(
+            "ckan", ("Wales local government data: CKAN Action API",
+                     "Data llywodraeth leol Cymru: API Gweithredu CKAN"),
+            ("The datasets and their rows through CKAN's Action API (package_list, package_show, "
+             "package_search, datastore_search, ...), for CKAN's clients and harvesters.",
+             "Y setiau data a'u rhesi drwy API Gweithredu CKAN (package_list, package_show, "
+             "package_search, datastore_search, ...), ar gyfer cleientiaid a chynaeafwyr CKAN."),
+            url_for("ckan_api.no_action_3", _external=True), str(dcat.CKAN_API), dcat.CKAN_API),
+    ]
+
+
+def catalog_urls() -> dcat.CatalogUrls:
+    """Every URL the DCAT graph names, for this site."""
+    return dcat.CatalogUrls(
+        document=url_for("feeds.catalog", syntax="ttl", _external=True),
+        homepage=url_for("pages.home", lang="en", _external=True),
+        landing_page=_landing_page, dataset=_dataset_iri,
+        schema=lambda version, resource: url_for(
+            "api-datasets.pinned_schema", name=version.dataset.name, number=version.number,
+            resource=resource.name, _external=True),
+        about=lambda lang: url_for("content.about", lang=lang, _external=True),
+        services=_services())
 
 
 def _send(body: bytes | str, mediatype: str) -> Response:
@@ -50,7 +105,7 @@ def catalog(syntax: str):
     page = _page_number(max(1, -(-total // per_page)))
     state = queries.publication_state(db)
     document = url_for("feeds.catalog", syntax="ttl", _external=True)
-    key_state = hashlib.sha256(repr((state, per_page)).encode()).hexdigest()
+    key_state = hashlib.sha256(repr((state, per_page, GRAPH_FORMAT)).encode()).hexdigest()
     key = hashlib.sha256(f"{key_state}|{syntax}|{page}|{document}".encode()).hexdigest()
     kept = db.get(CatalogDocument, key)
     if kept is not None:
@@ -96,13 +151,74 @@ def _catalog_page(db, syntax: str, page: int, per_page: int, total: int, state) 
     first = queries.first_publications(db, [version.dataset_id for version in versions])
     entries = [dcat.CatalogEntry(version, first[version.dataset_id],
                                  files.download_files(db, version, DOWNLOAD_URLS)) for version in versions]
-    urls = dcat.CatalogUrls(document=url_for("feeds.catalog", syntax="ttl", _external=True),
-                            homepage=url_for("pages.home", lang="en", _external=True),
-                            landing_page=_landing_page)
+    urls = catalog_urls()
     paging = dcat.Paging(page, per_page, total,
                          lambda n: url_for("feeds.catalog", syntax=syntax, page=n, _external=True))
     span = (state[2], state[3]) if state[2] is not None else None
     return dcat.serialize(dcat.catalog_graph(entries, urls, span, paging), syntax)
+
+
+# -- each dataset's own IRI and document -------------------------------------------------
+
+# What an RDF client may ask for at a dataset's IRI, in order of preference on a tie.
+RDF_MEDIATYPES = {syntax.mediatype: name for name, syntax in dcat.SYNTAXES.items()}
+RDF_MEDIATYPES["application/json"] = "jsonld"
+
+
+def _dataset_document(name: str, number: int | None, syntax: str) -> Response:
+    db = session()
+    version = queries.get_version(db, name, number)
+    if version is None:
+        what = f"version {number} of dataset {name!r}" if number else f"dataset {name!r}"
+        abort(404, f"No {what} is published.")
+    first = queries.first_publications(db, [version.dataset_id])[version.dataset_id]
+    entry = dcat.CatalogEntry(version, first, files.download_files(db, version, DOWNLOAD_URLS))
+    graph = dcat.dataset_graph(entry, catalog_urls(), pinned=number is not None)
+    response = _send(dcat.serialize(graph, syntax), dcat.SYNTAXES[syntax].mediatype)
+    response.last_modified = version.published_utc
+    return response
+
+
+def _negotiate(name: str, number: int | None) -> Response:
+    """A dataset's IRI: RDF to a client that asks for it (Turtle, JSON-LD or
+    RDF/XML by ``Accept``), else a redirect to the dataset's page in the
+    visitor's language."""
+    offered = [*dcat.SYNTAXES_BY_PREFERENCE, "text/html"]
+    best = request.accept_mimetypes.best_match(offered, default="text/html")
+    if best in RDF_MEDIATYPES and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]:
+        response = _dataset_document(name, number, RDF_MEDIATYPES[best])
+    else:
+        if queries.get_version(session(), name, number) is None:
+            abort(404)
+        lang = negotiate()
+        page = (url_for("pages.dataset", lang=lang, name=name) if number is None
+                else url_for("pages.dataset_version", lang=lang, name=name, number=number))
+        response = redirect(page, code=303)
+        response.headers["Cache-Control"] = "no-cache"
+    response.vary.update(("Accept", "Accept-Language", "Cookie"))
+    return response
+
+
+@bp.get("/datasets/<name>")
+def dataset_resource(name: str):
+    return _negotiate(name, None)
+
+
+@bp.get("/datasets/<name>/versions/<int:number>")
+def version_resource(name: str, number: int):
+    return _negotiate(name, number)
+
+
+@bp.get("/datasets/<name>.<any(ttl, jsonld, rdf):syntax>")
+def dataset_rdf(name: str, syntax: str):
+    """The dataset (its latest version) as DCAT, in one syntax."""
+    return _dataset_document(name, None, syntax)
+
+
+@bp.get("/datasets/<name>/versions/<int:number>.<any(ttl, jsonld, rdf):syntax>")
+def version_rdf(name: str, number: int, syntax: str):
+    """Version ``number`` of the dataset as DCAT."""
+    return _dataset_document(name, number, syntax)
 
 
 def _keep(db, document: CatalogDocument) -> None:

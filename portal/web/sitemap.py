@@ -60,7 +60,7 @@ def sitemap_pages() -> list[PageUrls]:
             urls = {lang or languages[0]: url_for(rule.endpoint, **item.values,
                                                   **({"lang": lang} if lang else {}), _external=True)
                     for lang in in_languages}
-            pages.append(PageUrls(urls, item.lastmod))
+            pages.append(PageUrls(urls, item.lastmod, current_app.config["BABEL_DEFAULT_LOCALE"]))
     return pages
 
 
