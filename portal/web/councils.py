@@ -89,7 +89,7 @@ def compare(lang: str):
     characteristics = profiles.characteristics(session())
     ids = [c["id"] for c in characteristics]
     scores = {c.code: profiles.scores_for(session(), c.code)[0] for c in chosen}
-    scores[WALES] = profiles.scores_for(session(), WALES)[0]
+    scores[WALES], version = profiles.scores_for(session(), WALES)
     columns = [(c.code, c.name(lang)) for c in chosen] + [(WALES, gettext("Wales"))]
     chart = None
     if len(chosen) <= CHART_MAX:
@@ -104,7 +104,8 @@ def compare(lang: str):
                     "The same figures are in the table that follows."),
             [c[f"name_{lang}"] for c in characteristics], series, number=level)
     return render_template("councils/compare.html", chosen=chosen, columns=columns, scores=scores,
-                           characteristics=characteristics, chart=chart, level=level, councils=ordered)
+                           characteristics=characteristics, chart=chart, level=level, councils=ordered,
+                           demonstration=version is not None and version.demonstration)
 
 
 register_sitemap_values("councils.council",
