@@ -319,3 +319,34 @@ def test_a_council_with_no_responses_and_one_with_every_cell_suppressed(sparse):
             assert all(cell.startswith("[c]") for cell in row[2:]), row
         get(sparse, f"/{lang}/councils/?sort=open-data&order=asc")
         get(sparse, f"/{lang}/councils/compare/?council=cardiff&council=powys")
+
+
+def test_main_points_by_hand_ties_and_no_rates():
+    """The domain module alone, on rows made here: a tie between levels is said as such,
+    shares are whole percentages from the counts, and without published response rates
+    nothing is said about who responded."""
+    characteristics = [{"id": "a", "name_en": "Alpha", "name_cy": "Alffa"},
+                       {"id": "b", "name_en": "Beta", "name_cy": "Beta"}]
+
+    def row(counts, suppressed=False):
+        return {"respondents": sum(counts), "suppressed": suppressed,
+                **{f"level_{n}_count": count for n, count in zip((1, 2, 3), counts)}}
+
+    council = {("a", "all"): row((5, 5, 2)), ("b", "all"): row((1, 8, 3)),
+               ("a", "officer"): row((4, 4, 2)), ("b", "officer"): row((1, 7, 2)),
+               ("a", "elected_member"): row((0, 0, 0), True), ("b", "elected_member"): row((0, 0, 0), True)}
+    wales = {("a", "all"): row((50, 40, 10)), ("b", "all"): row((10, 80, 10))}
+    points = main_points.main_points(characteristics=characteristics, council=council, wales=wales, rates=[],
+                                     demonstration=False, language="en")
+    assert points == [
+        "These are ratings by the council’s own senior officers and elected members of how the council uses "
+        "data, not an independent assessment.",
+        "Officers and members together most often placed the council at level 2 for 1 key characteristic: Beta.",
+        "No single level was chosen most often for 1 key characteristic: Alpha.",
+        # Alpha: 42%, 42%, 17% against 50%, 40%, 10% (8 points at most); Beta: 8%, 67%, 25% against
+        # 10%, 80%, 10%: 15 points at level 3
+        "The biggest difference from Wales as a whole: for Beta, 25% of respondents here chose level 3, "
+        "against 10% across Wales.",
+        "2 of the 6 figures for this council are suppressed ([c]) to protect the respondents.",
+        "Every figure for elected members is suppressed.",
+    ]
