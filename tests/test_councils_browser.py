@@ -7,9 +7,7 @@ from __future__ import annotations
 import csv
 
 import pytest
-from playwright.sync_api import sync_playwright
-
-from browser import launch, run_axe
+from browser import run_axe
 from portal.config import DATASETS_PATH
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -45,52 +43,36 @@ REGIONS = """() => [...document.querySelectorAll('main *')]
                      (document.getElementById(e.getAttribute('aria-labelledby')) || {}).textContent) || ''}))"""
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("lang", ["en", "cy"])
 @pytest.mark.parametrize("path", PAGES, ids=["index", "sorted", "npt", "swansea", "compare-22"])
-def test_nothing_is_clipped_and_axe_is_clean(live_server, chromium, path, lang, width):
-    context = chromium.new_context(viewport={"width": width, "height": 800})
-    try:
-        page = context.new_page()
-        url = live_server + path.format(lang=lang)
-        response = page.goto(url, wait_until="load")
-        assert response is not None and response.status == 200, url
-        clipped = page.evaluate(CLIPPED)
-        assert not clipped, f"{url} at {width} px clips: {clipped}"
-        scroll_width = page.evaluate("document.documentElement.scrollWidth")
-        assert scroll_width <= width, f"{url} scrolls sideways at {width} px ({scroll_width})"
-        for region in page.evaluate(REGIONS):
-            assert region["tabindex"] == "0" and region["role"] == "region" and region["label"].strip(), \
-                f"{url} at {width} px: a scrolling box without a label or keyboard access: {region}"
-        if width == 320:
-            overview = page.locator(".table-scroll").first
-            overview.focus()
-            assert page.evaluate("document.activeElement.classList.contains('table-scroll')")
-        blocking = [finding for finding in run_axe(page) if finding.blocking]
-        assert not blocking, f"axe on {url} at {width} px:\n  " + "\n  ".join(map(str, blocking))
-    finally:
-        context.close()
+def test_nothing_is_clipped_and_axe_is_clean(live_server, new_page, path, lang, width):
+    page = new_page(viewport={"width": width, "height": 800})
+    url = live_server + path.format(lang=lang)
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.status == 200, url
+    clipped = page.evaluate(CLIPPED)
+    assert not clipped, f"{url} at {width} px clips: {clipped}"
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{url} scrolls sideways at {width} px ({scroll_width})"
+    for region in page.evaluate(REGIONS):
+        assert region["tabindex"] == "0" and region["role"] == "region" and region["label"].strip(), \
+            f"{url} at {width} px: a scrolling box without a label or keyboard access: {region}"
+    if width == 320:
+        overview = page.locator(".table-scroll").first
+        overview.focus()
+        assert page.evaluate("document.activeElement.classList.contains('table-scroll')")
+    blocking = [finding for finding in run_axe(page) if finding.blocking]
+    assert not blocking, f"axe on {url} at {width} px:\n  " + "\n  ".join(map(str, blocking))
 
 
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_sorting_the_overview_works_without_javascript(live_server, chromium, lang):
-    context = chromium.new_context(java_script_enabled=False, viewport={"width": 320, "height": 800})
-    try:
-        page = context.new_page()
-        page.goto(f"{live_server}/{lang}/councils/", wait_until="load")
-        page.locator("table.overview thead th").nth(1).locator("a").click()  # respondents, highest first
-        page.wait_for_url("**/councils/?sort=respondents&order=desc*")
-        counts = page.locator("table.overview tbody tr td:nth-of-type(1)").all_inner_texts()
-        numbers = [int(text.replace(",", "")) for text in counts]
-        assert len(numbers) == 22 and numbers == sorted(numbers, reverse=True)
-        assert page.locator("table.overview thead th").nth(1).get_attribute("aria-sort") == "descending"
-    finally:
-        context.close()
+def test_sorting_the_overview_works_without_javascript(live_server, new_page, lang):
+    page = new_page(java_script_enabled=False, viewport={"width": 320, "height": 800})
+    page.goto(f"{live_server}/{lang}/councils/", wait_until="load")
+    page.locator("table.overview thead th").nth(1).locator("a").click()  # respondents, highest first
+    page.wait_for_url("**/councils/?sort=respondents&order=desc*")
+    counts = page.locator("table.overview tbody tr td:nth-of-type(1)").all_inner_texts()
+    numbers = [int(text.replace(",", "")) for text in counts]
+    assert len(numbers) == 22 and numbers == sorted(numbers, reverse=True)
+    assert page.locator("table.overview thead th").nth(1).get_attribute("aria-sort") == "descending"
