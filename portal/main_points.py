@@ -102,12 +102,14 @@ def main_points(*, characteristics: list[dict], council: Scores, wales: Scores, 
     if total is not None:  # the response rates are published
         officers = (by_group.get("officer") or {}).get("responded") or 0
         members = (by_group.get("elected_member") or {}).get("responded") or 0
+        invited = total.get("invited")
         points.append(_("%(officers)s and %(members)s responded: %(responded)s of the %(invited)s people "
                         "invited (%(percent)s).") % {
             "officers": ngettext("%(num)d officer", "%(num)d officers", officers) % {"num": officers},
-            "members": ngettext("%(num)d elected member", "%(num)d elected members", members) % {"num": members},
-            "responded": total["responded"], "invited": total["invited"],
-            "percent": percent(percentage(total["responded"], total["invited"])) if total.get("invited") else "–"})
+            "members": ngettext("%(num)d elected member", "%(num)d elected members",
+                                members) % {"num": members},
+            "responded": total["responded"], "invited": invited,
+            "percent": percent(percentage(total["responded"], invited)) if invited else "–"})
 
     cells = [council.get((c["id"], group)) for c in characteristics for group in GROUPS]
     suppressed = sum(1 for row in cells if row is None or row.get("suppressed"))

@@ -3,8 +3,9 @@
 Each cell is the share of all respondents (officers and elected members
 together) who placed the council at one level: level 3, the most mature, by
 default. A share is a number that sorts and compares across councils; the
-level chosen most often takes only three values, so many councils would tie. Works on rows of the published maturity-scores and
-response-rates datasets; knows nothing of Flask.
+level chosen most often takes only three values, so many councils would tie.
+Works on rows of the published maturity-scores and response-rates datasets;
+knows nothing of Flask.
 """
 from __future__ import annotations
 
