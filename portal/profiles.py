@@ -90,3 +90,11 @@ def profile(session: Session, council: Council) -> Profile:
 
 def mean(row: dict | None) -> float | None:
     return None if row is None or row.get("suppressed") else row.get("mean_level")
+
+
+def every_area(session: Session) -> tuple[list[dict], list[dict], object]:
+    """The scores of all respondents for every area, the total response rates, and the
+    scores' version: what the overview of Wales needs (a row per area and characteristic)."""
+    scores, version = _rows(session, *SCORES, respondent_group="all")
+    rates, _ = _rows(session, *RATES, recipient_group="total")
+    return scores, rates, version

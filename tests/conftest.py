@@ -174,3 +174,34 @@ def moto_endpoint(tmp_path_factory):
                 tmp_path_factory.mktemp("moto") / "server.log", f"{endpoint}/moto-api/",
                 what="moto server", start_timeout=30, stop_timeout=10):
         yield endpoint
+
+
+# -- a real browser: Debian's Chromium, one for the whole session ----------------------
+# (Playwright's sync API allows one running instance at a time, so every browser test
+# shares this one.)
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    from browser import launch
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium):
+    """A page in a fresh browser context; the contexts are closed after the test."""
+    contexts = []
+
+    def make(**options):
+        context = chromium.new_context(**options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()

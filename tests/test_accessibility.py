@@ -11,10 +11,9 @@ until every page endpoint under /en/ and /cy/ has a path here.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
 from werkzeug.exceptions import NotFound
 
-from browser import focused, launch, run_axe, too_wide
+from browser import focused, run_axe, too_wide
 
 LANGUAGES = ["en", "cy"]
 
@@ -47,30 +46,6 @@ PATH_IDS = [path for path, _ in PATHS]
 
 # The browser tests run against the SQLite database only (see the module docstring).
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def new_page(chromium):
-    """A page in a fresh browser context; the contexts are closed after the test."""
-    contexts = []
-
-    def make(**options):
-        context = chromium.new_context(**options)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def open_page(page, url: str, status: int):

@@ -1,27 +1,40 @@
-"""Council pages: the index, a profile per council, and a comparison."""
+"""Council pages: the index with every council at once, a profile per council, and a comparison."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal, get_translations, gettext
 
-from portal import profiles
+from portal import main_points, overview, profiles
 from portal.charts import Series, bar_chart
 from portal.extensions import session
 from portal.ingest.aggregate import WALES
 from portal.web.sitemap import register_sitemap_values
 
 bp = Blueprint("councils", __name__, url_prefix="/<lang(en,cy):lang>/councils")
-COMPARE_MIN, COMPARE_MAX = 2, 4
+COMPARE_MIN = 2
+CHART_MAX = 4  # more councils than this: the table alone, a chart would be unreadable
 
 
 def level(value: float | None) -> str:
-    return "[c]" if value is None else format_decimal(value, format="0.00")
+    """A mean level to one decimal place: the figures deserve no more."""
+    return "[c]" if value is None else format_decimal(value, format="0.0")
 
 
 @bp.get("/")
 def index(lang: str):
     councils = sorted(profiles.councils(session()), key=lambda c: c.name(lang).casefold())
-    return render_template("councils/index.html", councils=councils, error=None)
+    characteristics = profiles.characteristics(session())
+    scores, rates, version = profiles.every_area(session())
+    keys = overview.sort_keys(characteristics)
+    key = overview.choose(request.args.get("sort"), keys, overview.NAME)
+    descending = request.args.get("order") == "desc"
+    shown = overview.level_of(request.args.get("level"))
+    lines = overview.sort(overview.lines(councils, characteristics, scores, rates),
+                          key, descending, shown, lang)
+    return render_template("councils/index.html", councils=councils, error=None,
+                           characteristics=characteristics, lines=lines, sort_key=key,
+                           descending=descending, shown_level=shown, scores_version=version,
+                           levels=main_points.LEVELS)
 
 
 @bp.get("/<slug>/")
@@ -47,10 +60,19 @@ def council(lang: str, slug: str):
                 "[c] marks a figure suppressed to protect respondents. The same figures are in the "
                 "table that follows.", council=found.name(lang)),
         names, series, number=level)
+    demonstration = any(v is not None and v.demonstration
+                        for v in (profile.scores_version, profile.rates_version))
+    points = main_points.main_points(
+        characteristics=profile.characteristics, council=profile.scores, wales=profile.wales,
+        rates=profile.rates, demonstration=demonstration, language=lang,
+        translations=get_translations()) if profile.scores_version is not None else []
+    bars = main_points.bars(profile.characteristics, profile.scores, profile.wales)
     others = sorted((c for c in known if c.code != found.code),
                     key=lambda c: c.name(lang).casefold())
     return render_template("councils/council.html", profile=profile, council=found, chart=chart,
-                           groups=groups, level=level, others=others)
+                           groups=groups, level=level, others=others, points=points, bars=bars,
+                           shares=main_points.shares, levels=main_points.LEVELS,
+                           demonstration=demonstration)
 
 
 @bp.get("/compare/")
@@ -59,28 +81,31 @@ def compare(lang: str):
     chosen_slugs = list(dict.fromkeys(request.args.getlist("council")))
     chosen = [profiles.find(all_councils, slug) for slug in chosen_slugs]
     ordered = sorted(all_councils, key=lambda c: c.name(lang).casefold())
-    if any(c is None for c in chosen) or not COMPARE_MIN <= len(chosen) <= COMPARE_MAX:
-        error = gettext("Choose between %(low)s and %(high)s councils to compare.",
-                        low=COMPARE_MIN, high=COMPARE_MAX)
+    if any(c is None for c in chosen) or len(chosen) < COMPARE_MIN:
+        error = gettext("Choose at least %(low)s councils to compare.", low=COMPARE_MIN)
         status = 400 if request.args else 200
-        return render_template("councils/index.html", councils=ordered, error=error if request.args else None,
-                               chosen=chosen_slugs, compare_only=True), status
+        return render_template("councils/compare-form.html", councils=ordered,
+                               error=error if request.args else None, chosen=chosen_slugs), status
     characteristics = profiles.characteristics(session())
     ids = [c["id"] for c in characteristics]
     scores = {c.code: profiles.scores_for(session(), c.code)[0] for c in chosen}
-    scores[WALES] = profiles.scores_for(session(), WALES)[0]
+    scores[WALES], version = profiles.scores_for(session(), WALES)
     columns = [(c.code, c.name(lang)) for c in chosen] + [(WALES, gettext("Wales"))]
-    series = [Series(name, [profiles.mean(scores[code].get((i, "all"))) for i in ids]) for code, name in columns]
-    chart = bar_chart(
-        "compare-chart",
-        gettext("Mean maturity level of all respondents: %(councils)s",
-                councils=", ".join(name for _, name in columns[:-1])),
-        gettext("Mean level (1 to 3) chosen by all respondents in each council, and in Wales, for each "
-                "of the seven key characteristics. [c] marks a figure suppressed to protect respondents. "
-                "The same figures are in the table that follows."),
-        [c[f"name_{lang}"] for c in characteristics], series, number=level)
+    chart = None
+    if len(chosen) <= CHART_MAX:
+        series = [Series(name, [profiles.mean(scores[code].get((i, "all"))) for i in ids])
+                  for code, name in columns]
+        chart = bar_chart(
+            "compare-chart",
+            gettext("Mean maturity level of all respondents: %(councils)s",
+                    councils=", ".join(name for _, name in columns[:-1])),
+            gettext("Mean level (1 to 3) chosen by all respondents in each council, and in Wales, for each "
+                    "of the seven key characteristics. [c] marks a figure suppressed to protect respondents. "
+                    "The same figures are in the table that follows."),
+            [c[f"name_{lang}"] for c in characteristics], series, number=level)
     return render_template("councils/compare.html", chosen=chosen, columns=columns, scores=scores,
-                           characteristics=characteristics, chart=chart, level=level, councils=ordered)
+                           characteristics=characteristics, chart=chart, level=level, councils=ordered,
+                           demonstration=version is not None and version.demonstration)
 
 
 register_sitemap_values("councils.council",
