@@ -87,7 +87,7 @@ def main_points(*, characteristics: list[dict], council: Scores, wales: Scores, 
     def name(characteristic: dict) -> str:
         return characteristic[f"name_{language}"]
 
-    points = [_("These are ratings by the council’s own senior officers and elected members of how "
+    points = [_("These are ratings by the council's own senior officers and elected members of how "
                 "the council uses data, not an independent assessment.")]
     if demonstration:
         points.append(_("The figures are demonstration data: synthetic, made by this portal to show how "

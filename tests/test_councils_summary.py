@@ -100,7 +100,7 @@ def expected_points(data: Published, council: dict, lang: str) -> list[str]:
                   f"member{'s' if members != 1 else ''} responded: {responded} of the {invited} people "
                   f"invited ({percent}%)."]
     else:
-        points = [f"Ymatebodd {responded} o’r {invited} o bobl a wahoddwyd ({percent}%): {officers} swyddog, "
+        points = [f"Ymatebodd {responded} o'r {invited} o bobl a wahoddwyd ({percent}%): {officers} swyddog, "
                   f"{members} aelod etholedig."]
     by_level = {1: [], 2: [], 3: []}
     for c in data.characteristics:
@@ -115,7 +115,7 @@ def expected_points(data: Published, council: dict, lang: str) -> list[str]:
             points.append(f"Officers and members together most often placed the council at level {level} for "
                           f"{len(found)} key characteristic{'s' if len(found) != 1 else ''}: {', '.join(found)}.")
         else:
-            points.append(f"Gosododd swyddogion ac aelodau gyda’i gilydd y cyngor ar lefel {level} amlaf ar "
+            points.append(f"Gosododd swyddogion ac aelodau gyda'i gilydd y cyngor ar lefel {level} amlaf ar "
                           f"gyfer {len(found)} nodwedd allweddol: {', '.join(found)}.")
     differences = [(abs(data.share(code, c["id"], level) - data.share(WALES, c["id"], level)), c["id"], level)
                    for c in data.characteristics if data.counts(code, c["id"]) and data.counts(WALES, c["id"])
@@ -126,19 +126,19 @@ def expected_points(data: Published, council: dict, lang: str) -> list[str]:
         points.append(
             f"The biggest difference from Wales as a whole: for {names[characteristic]}, {here}% of respondents "
             f"here chose level {level}, against {there}% across Wales." if lang == "en" else
-            f"Y gwahaniaeth mwyaf o Gymru gyfan: ar gyfer {names[characteristic]}, dewisodd {here}% o’r "
-            f"ymatebwyr yma lefel {level}, o’i gymharu â {there}% ledled Cymru.")
+            f"Y gwahaniaeth mwyaf o Gymru gyfan: ar gyfer {names[characteristic]}, dewisodd {here}% o'r "
+            f"ymatebwyr yma lefel {level}, o'i gymharu â {there}% ledled Cymru.")
     suppressed = sum(1 for c in data.characteristics for group in GROUPS
                      if data.scores[(code, c["id"], group)]["suppressed"] == "true")
     if suppressed == 0:
         points.append("No figure for this council is suppressed." if lang == "en" else
-                      "Nid oes yr un ffigur ar gyfer y cyngor hwn wedi’i atal.")
+                      "Nid oes yr un ffigur ar gyfer y cyngor hwn wedi'i atal.")
     elif lang == "en":
         points.append(f"{suppressed} of the 21 figures for this council {'is' if suppressed == 1 else 'are'} "
                       "suppressed ([c]) to protect the respondents.")
     else:
-        verb = "wedi’i atal" if suppressed == 1 else "wedi’u hatal"
-        points.append(f"Mae {suppressed} o’r 21 ffigur ar gyfer y cyngor hwn {verb} ([c]) i ddiogelu’r ymatebwyr.")
+        verb = "wedi'i atal" if suppressed == 1 else "wedi'u hatal"
+        points.append(f"Mae {suppressed} o'r 21 ffigur ar gyfer y cyngor hwn {verb} ([c]) i ddiogelu'r ymatebwyr.")
     return points
 
 
@@ -147,10 +147,10 @@ def test_main_points_say_what_the_published_figures_say(client, published, lang)
     for council in published.councils:
         page = get(client, f"/{lang}/councils/{council['slug']}/")
         points = points_of(page)
-        assert points[0] == ("These are ratings by the council’s own senior officers and elected members of "
+        assert points[0] == ("These are ratings by the council's own senior officers and elected members of "
                              "how the council uses data, not an independent assessment." if lang == "en" else
-                             "Sgorau gan uwch swyddogion ac aelodau etholedig y cyngor ei hun yw’r rhain, am y "
-                             "ffordd y mae’r cyngor yn defnyddio data; nid asesiad annibynnol ydynt.")
+                             "Sgorau gan uwch swyddogion ac aelodau etholedig y cyngor ei hun yw'r rhain, am y "
+                             "ffordd y mae'r cyngor yn defnyddio data; nid asesiad annibynnol ydynt.")
         assert ("demonstration data" if lang == "en" else "Data enghreifftiol") in points[1]
         for expected in expected_points(published, council, lang):
             assert expected in points, (council["slug"], expected, points)
@@ -159,17 +159,20 @@ def test_main_points_say_what_the_published_figures_say(client, published, lang)
 
 
 def test_npt_main_points_by_hand(client):
-    """Neath Port Talbot: the report's respondent counts, 38 officers and 19 members of 139 invited."""
+    """Neath Port Talbot in the demonstration responses (datasets/demonstration-responses):
+    23 officers and 18 members of 53 and 53 invited."""
     points = points_of(get(client, "/en/councils/neath-port-talbot/"))
-    assert "38 officers and 19 elected members responded: 57 of the 139 people invited (41%)." in points
+    assert "23 officers and 18 elected members responded: 41 of the 106 people invited (39%)." in points
     welsh = points_of(get(client, "/cy/councils/neath-port-talbot/"))
-    assert "Ymatebodd 57 o’r 139 o bobl a wahoddwyd (41%): 38 swyddog, 19 aelod etholedig." in welsh
+    assert "Ymatebodd 41 o'r 106 o bobl a wahoddwyd (39%): 23 swyddog, 18 aelod etholedig." in welsh
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_stacked_bars_carry_the_shares_the_mark_and_the_source(client, published, lang):
-    council = next(c for c in published.councils if c["slug"] == "neath-port-talbot")
-    page = get(client, f"/{lang}/councils/neath-port-talbot/")
+    # the first council whose figures for all respondents are all published
+    council = next(c for c in published.councils
+                   if all(published.counts(c["gss_code"], ch["id"]) for ch in published.characteristics))
+    page = get(client, f"/{lang}/councils/{council['slug']}/")
     figure = re.search(r'<figure class="stacked".*?</figure>', page, re.S).group(0)
     assert ("Demonstration data" if lang == "en" else "Data enghreifftiol") in figure
     assert "/datasets/maturity-scores/" in figure
@@ -260,7 +263,7 @@ def test_compare_all_22_councils(client, published, lang):
 
 
 def test_welsh_plural_forms_of_the_main_points():
-    """The suppressed-figures sentence agrees with its number in Welsh (wedi’i / wedi’u)."""
+    """The suppressed-figures sentence agrees with its number in Welsh (wedi'i / wedi'u)."""
     welsh = Translations.load(str(Path(main_points.__file__).parent.parent / "translations"), ["cy"])
     one = welsh.ngettext("%(num)d of the %(total)d figures for this council is suppressed ([c]) to protect the "
                          "respondents.", "%(num)d of the %(total)d figures for this council are suppressed ([c]) "
@@ -268,8 +271,8 @@ def test_welsh_plural_forms_of_the_main_points():
     two = welsh.ngettext("%(num)d of the %(total)d figures for this council is suppressed ([c]) to protect the "
                          "respondents.", "%(num)d of the %(total)d figures for this council are suppressed ([c]) "
                          "to protect the respondents.", 2) % {"num": 2, "total": 21}
-    assert one == "Mae 1 o’r 21 ffigur ar gyfer y cyngor hwn wedi’i atal ([c]) i ddiogelu’r ymatebwyr."
-    assert two == "Mae 2 o’r 21 ffigur ar gyfer y cyngor hwn wedi’u hatal ([c]) i ddiogelu’r ymatebwyr."
+    assert one == "Mae 1 o'r 21 ffigur ar gyfer y cyngor hwn wedi'i atal ([c]) i ddiogelu'r ymatebwyr."
+    assert two == "Mae 2 o'r 21 ffigur ar gyfer y cyngor hwn wedi'u hatal ([c]) i ddiogelu'r ymatebwyr."
 
 
 # -- a council with no responses, and one with every cell suppressed ----------------------
@@ -304,12 +307,12 @@ def test_a_council_with_no_responses_and_one_with_every_cell_suppressed(sparse):
         cardiff = points_of(get(sparse, f"/{lang}/councils/cardiff/"))
         assert cardiff[-1] == ("No officers or elected members from this council responded, so there are no "
                                "scores for it." if lang == "en" else
-                               "Ni ymatebodd yr un swyddog nac aelod etholedig o’r cyngor hwn, felly nid oes "
+                               "Ni ymatebodd yr un swyddog nac aelod etholedig o'r cyngor hwn, felly nid oes "
                                "sgorau ar ei gyfer.")
         powys = points_of(get(sparse, f"/{lang}/councils/powys/"))
         assert powys[-1] == ("Every figure for this council is suppressed ([c]) to protect the respondents, so "
                              "its scores cannot be summarised." if lang == "en" else
-                             "Mae pob ffigur ar gyfer y cyngor hwn wedi’i atal ([c]) i ddiogelu’r ymatebwyr, "
+                             "Mae pob ffigur ar gyfer y cyngor hwn wedi'i atal ([c]) i ddiogelu'r ymatebwyr, "
                              "felly nid oes modd crynhoi ei sgorau.")
         assert "3 officers and 2 elected members responded" in " ".join(powys) or lang == "cy"
         page = get(sparse, f"/{lang}/councils/")
@@ -339,7 +342,7 @@ def test_main_points_by_hand_ties_and_no_rates():
     points = main_points.main_points(characteristics=characteristics, council=council, wales=wales, rates=[],
                                      demonstration=False, language="en")
     assert points == [
-        "These are ratings by the council’s own senior officers and elected members of how the council uses "
+        "These are ratings by the council's own senior officers and elected members of how the council uses "
         "data, not an independent assessment.",
         "Officers and members together most often placed the council at level 2 for 1 key characteristic: Beta.",
         "No single level was chosen most often for 1 key characteristic: Alpha.",
