@@ -1,10 +1,10 @@
 """Council pages: the index, a profile per council, and a comparison."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import format_decimal, gettext
 
-from portal import profiles
+from portal import attribution, profiles
 from portal.charts import Series, bar_chart
 from portal.extensions import session
 from portal.ingest.aggregate import WALES
@@ -46,7 +46,7 @@ def council(lang: str, slug: str):
                 "%(council)s for each of the seven key characteristics, with Wales for comparison. "
                 "[c] marks a figure suppressed to protect respondents. The same figures are in the "
                 "table that follows.", council=found.name(lang)),
-        names, series, number=level)
+        names, series, number=level, **chart_attribution(profile.scores_version, lang))
     others = sorted((c for c in known if c.code != found.code),
                     key=lambda c: c.name(lang).casefold())
     return render_template("councils/council.html", profile=profile, council=found, chart=chart,
@@ -68,7 +68,7 @@ def compare(lang: str):
     characteristics = profiles.characteristics(session())
     ids = [c["id"] for c in characteristics]
     scores = {c.code: profiles.scores_for(session(), c.code)[0] for c in chosen}
-    scores[WALES] = profiles.scores_for(session(), WALES)[0]
+    scores[WALES], version = profiles.scores_for(session(), WALES)
     columns = [(c.code, c.name(lang)) for c in chosen] + [(WALES, gettext("Wales"))]
     series = [Series(name, [profiles.mean(scores[code].get((i, "all"))) for i in ids]) for code, name in columns]
     chart = bar_chart(
@@ -78,9 +78,19 @@ def compare(lang: str):
         gettext("Mean level (1 to 3) chosen by all respondents in each council, and in Wales, for each "
                 "of the seven key characteristics. [c] marks a figure suppressed to protect respondents. "
                 "The same figures are in the table that follows."),
-        [c[f"name_{lang}"] for c in characteristics], series, number=level)
+        [c[f"name_{lang}"] for c in characteristics], series, number=level,
+        **chart_attribution(version, lang))
     return render_template("councils/compare.html", chosen=chosen, columns=columns, scores=scores,
-                           characteristics=characteristics, chart=chart, level=level, councils=ordered)
+                           characteristics=characteristics, chart=chart, level=level, councils=ordered,
+                           scores_version=version)
+
+
+def chart_attribution(version, lang: str) -> dict:
+    """The source line and demonstration mark of a chart of ``version``'s figures."""
+    if version is None:
+        return {}
+    return {"source": attribution.source_line(version, lang, attribution.publisher(current_app.config)),
+            "demonstration": bool(version.demonstration)}
 
 
 register_sitemap_values("councils.council",
