@@ -78,26 +78,26 @@ DEMO_METHOD = {
 TEXT = {
     "en": {
         "citation": "{creators}. {title} [data set], version {number}, data for {period}. "
-                    "Published by {publisher}, {date}. {note}{url}",
+                    "Publisher: {publisher}; published {date}. {note}{url}",
         "demo_note": "Demonstration data: synthetic figures made by {publisher}, not results of the Wales "
                      "Audit Office study. ",
         "source_note": "Source: {sources}. ",
         "demo_source": "Source: demonstration data made by {publisher}; synthetic figures, not results of "
                        "the Wales Audit Office study. {title}, version {number}.",
-        "real_source": "Source: {sources}. {title}, version {number}, published by {publisher}.",
+        "real_source": "Source: {sources}. {title}, version {number}. Publisher: {publisher}.",
         "period_span": "{first} to {last}",
         "not_stated": "period not stated",
         "and": " and ",
     },
     "cy": {
         "citation": "{creators}. {title} [set ddata], fersiwn {number}, data ar gyfer {period}. "
-                    "Cyhoeddwyd gan {publisher}, {date}. {note}{url}",
-        "demo_note": "Data enghreifftiol: ffigurau synthetig a wnaed gan {publisher}, nid canlyniadau "
-                     "astudiaeth Swyddfa Archwilio Cymru. ",
+                    "Cyhoeddwr: {publisher}; cyhoeddwyd {date}. {note}{url}",
+        "demo_note": "Data enghreifftiol: ffigurau synthetig a wnaed gan y porth ({publisher}), nid "
+                     "canlyniadau astudiaeth Swyddfa Archwilio Cymru. ",
         "source_note": "Ffynhonnell: {sources}. ",
-        "demo_source": "Ffynhonnell: data enghreifftiol a wnaed gan {publisher}; ffigurau synthetig, nid "
-                       "canlyniadau astudiaeth Swyddfa Archwilio Cymru. {title}, fersiwn {number}.",
-        "real_source": "Ffynhonnell: {sources}. {title}, fersiwn {number}, cyhoeddwyd gan {publisher}.",
+        "demo_source": "Ffynhonnell: data enghreifftiol a wnaed gan y porth ({publisher}); ffigurau synthetig, "
+                       "nid canlyniadau astudiaeth Swyddfa Archwilio Cymru. {title}, fersiwn {number}.",
+        "real_source": "Ffynhonnell: {sources}. {title}, fersiwn {number}. Cyhoeddwr: {publisher}.",
         "period_span": "{first} i {last}",
         "not_stated": "cyfnod heb ei nodi",
         "and": " a ",

@@ -62,7 +62,8 @@ def test_citations_credit_who_made_the_data(client, flags, lang):
             assert creators.startswith(AUDIT_OFFICE[lang == "cy"]), (name, citation)
         # the period the data cover, the publication date and who published them
         assert ("data for 2018" if lang == "en" else "data ar gyfer 2018") in citation
-        assert re.search(r"(Published by|Cyhoeddwyd gan) " + re.escape(PUBLISHER[lang]) + r", \d{1,2} \w+ 20\d\d",
+        assert re.search(r"(Publisher|Cyhoeddwr): " + re.escape(PUBLISHER[lang]) + r"; (published|cyhoeddwyd) "
+                         r"\d{1,2} \w+ 20\d\d\.",
                          citation), citation
         assert citation.rstrip().endswith(f"/{lang}/datasets/{name}/versions/1/")
 
@@ -170,7 +171,7 @@ def test_publisher_is_a_setting(app):
     client = app.test_client()
     page = get(client, "/cy/datasets/councils/")
     assert "Cyngor Enghreifftiol" in page and "mailto:data@example.wales" in page
-    assert "Cyhoeddwyd gan Cyngor Enghreifftiol" in citation_of(page)
+    assert "Cyhoeddwr: Cyngor Enghreifftiol;" in citation_of(page)
     descriptor = client.get("/datasets/councils/datapackage.json").get_json()
     assert {"title": "Example Council", "email": "data@example.wales", "role": "publisher",
             "translations": {"cy": {"title": "Cyngor Enghreifftiol"}}} in descriptor["contributors"]
@@ -220,7 +221,7 @@ def test_every_chart_of_synthetic_data_carries_its_labels(client, published_app,
             assert title == svg.find(f"{SVG}title").text, path
             source = " ".join(drawn_text(svg, "source"))
             assert source.startswith("Source: demonstration data made by " + PUBLISHER["en"] if lang == "en"
-                                     else "Ffynhonnell: data enghreifftiol a wnaed gan " + PUBLISHER["cy"]), source
+                                     else f"Ffynhonnell: data enghreifftiol a wnaed gan y porth ({PUBLISHER['cy']})"), source
             assert not names_audit_office(source.split(";")[0])
             check_fits(svg)
         # the page title and the table say so too
