@@ -193,7 +193,7 @@ def check_fits(svg: ElementTree.Element) -> None:
     width = float(svg.get("viewBox").split()[2])
     assert svg.get("font-family").startswith("'DejaVu Sans'")
     base = float(svg.get("font-size"))
-    bars = min(float(r.get("x")) for r in svg.iter(f"{SVG}rect") if r.get("height") == "14")
+    bars = min(float(line.get("x1")) for line in svg.iter(f"{SVG}line") if line.get("class") == "grid")
     for text in svg.iter(f"{SVG}text"):
         size = float(text.get("font-size") or base)
         measured = textmetrics.width(text.text, size, text.get("font-weight") == "bold")
@@ -323,3 +323,20 @@ def test_chart_labels_fit_as_chromium_draws_them(live_server):
                 page.close()
         finally:
             browser.close()
+
+
+def test_charts_of_every_council_or_nothing_still_fit():
+    """All 22 councils and Wales in one chart (long Welsh names in the legend),
+    and a council whose every figure is suppressed."""
+    import csv
+    names = [row["name_cy"] for row in csv.DictReader((DATASETS_PATH / "councils" / "councils.csv").open(
+        encoding="utf-8"))] + ["Cymru"]
+    characteristics = ["Arweinyddiaeth", "Data cwsmeriaid integredig", "Penderfyniadau a yrrir gan ddata"]
+    every = [Series(name, [1 + (i % 3), None, 2.25]) for i, name in enumerate(names)]
+    none = [Series(name, [None] * 3) for name in ("Swyddogion", "Aelodau etholedig", "Pob ymatebydd")]
+    for series in (every, none):
+        markup, canvas = bar_chart_canvas("c", "Teitl", "d", characteristics, series,
+                                          source="Ffynhonnell", demonstration=True)
+        assert all(0 <= label.left and label.right <= WIDTH for label in canvas.labels)
+        assert [label.text for label in canvas.labels if label.role == "legend"] == [s.label for s in series]
+        check_fits(ElementTree.fromstring(str(markup)))
