@@ -280,51 +280,6 @@ def test_preview_tables_are_marked_where_they_stand(client, flags, lang):
         assert (("demonstration data" if lang == "en" else "data enghreifftiol") in title) == demonstration
 
 
-# -- in a real browser ------------------------------------------------------------------------------
-
-OVERFLOWING_LABELS = """() => {
-  const out = [];
-  for (const svg of document.querySelectorAll('svg.chart')) {
-    const width = svg.viewBox.baseVal.width;
-    for (const text of svg.querySelectorAll('text')) {
-      const box = text.getBBox();
-      if (box.x < -0.5 || box.x + box.width > width + 0.5) out.push([text.textContent, box.x, box.width, width]);
-    }
-    const figure = svg.parentElement;
-    if (figure.scrollWidth > figure.clientWidth) out.push(['figure scrolls', figure.scrollWidth, figure.clientWidth]);
-  }
-  return out;
-}"""
-
-
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_chart_labels_fit_as_chromium_draws_them(live_server):
-    """Chromium's own measure of every label (getBBox) inside the chart, in
-    both languages, at 1280 and 320 px."""
-    from playwright.sync_api import sync_playwright
-
-    from browser import launch
-
-    paths = [f"/{lang}/councils/{slug}/" for lang in LANGUAGES
-             for slug in ("neath-port-talbot", "rhondda-cynon-taf", "isle-of-anglesey")]
-    paths += [f"/{lang}/councils/compare/?council=neath-port-talbot&council=rhondda-cynon-taf"
-              "&council=vale-of-glamorgan&council=isle-of-anglesey" for lang in LANGUAGES]
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            for width in (1280, 320):
-                page = browser.new_page(viewport={"width": width, "height": 900})
-                page.set_default_timeout(30_000)
-                for path in paths:
-                    response = page.goto(live_server + path, wait_until="load")
-                    assert response.status == 200, path
-                    assert page.locator("svg.chart").count() >= 1, path
-                    assert page.evaluate(OVERFLOWING_LABELS) == [], (width, path)
-                page.close()
-        finally:
-            browser.close()
-
-
 def test_charts_of_every_council_or_nothing_still_fit():
     """All 22 councils and Wales in one chart (long Welsh names in the legend),
     and a council whose every figure is suppressed."""
