@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, current_app, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, request, stream_with_context, url_for
 from werkzeug.datastructures import MultiDict
 
-from portal import attribution, datastore
+from portal import datastore
 from portal.extensions import session
 from portal.model import DatasetVersion, Resource
 from portal.publish import artefacts as built, formats, spreadsheets
@@ -39,10 +39,8 @@ def _send(download: formats.Download, version: DatasetVersion, inline: bool = Fa
 
 def _descriptor(version: DatasetVersion) -> Response:
     landing = url_for("pages.catalogue", lang="en", _external=True)
-    contributors = attribution.contributors(version.descriptor, version.demonstration,
-                                            attribution.publisher(current_app.config))
     download = formats.descriptor_download(
-        version, lambda res: resource_url(version, res), extra={"homepage": landing, "contributors": contributors})
+        version, lambda res: resource_url(version, res), extra={"homepage": landing})
     return _send(download, version, inline=True)
 
 
