@@ -95,8 +95,9 @@ TEXT = {
         "demo_note": "Data enghreifftiol: ffigurau synthetig a wnaed gan y porth ({publisher}), nid "
                      "canlyniadau astudiaeth Swyddfa Archwilio Cymru. ",
         "source_note": "Ffynhonnell: {sources}. ",
-        "demo_source": "Ffynhonnell: data enghreifftiol a wnaed gan y porth ({publisher}); ffigurau synthetig, "
-                       "nid canlyniadau astudiaeth Swyddfa Archwilio Cymru. {title}, fersiwn {number}.",
+        "demo_source": "Ffynhonnell: data enghreifftiol a wnaed gan y porth ({publisher}); ffigurau "
+                       "synthetig, nid canlyniadau astudiaeth Swyddfa Archwilio Cymru. "
+                       "{title}, fersiwn {number}.",
         "real_source": "Ffynhonnell: {sources}. {title}, fersiwn {number}. Cyhoeddwr: {publisher}.",
         "period_span": "{first} i {last}",
         "not_stated": "cyfnod heb ei nodi",

@@ -100,8 +100,10 @@ def heading(canvas: Canvas, title: str, demonstration: bool, top: float = PAD) -
         box_height = SIZE * LINE * len(mark_lines) + 8
         y += 6
         canvas.parts.append(f'<rect x="{PAD}" y="{y:.1f}" width="{box_width:.1f}" height="{box_height:.1f}" '
-                            f'fill="{MARK_FILL}" stroke="{MARK_COLOUR}" stroke-width="2" class="demonstration-mark"/>')
-        canvas.lines(mark_lines, PAD + 8, y + 4 - SIZE * (LINE - 1) / 2, role="mark", bold=True, fill=MARK_COLOUR)
+                            f'fill="{MARK_FILL}" stroke="{MARK_COLOUR}" stroke-width="2" '
+                            'class="demonstration-mark"/>')
+        canvas.lines(mark_lines, PAD + 8, y + 4 - SIZE * (LINE - 1) / 2, role="mark", bold=True,
+                     fill=MARK_COLOUR)
         y += box_height
     return y + 8
 
@@ -116,7 +118,8 @@ def footer(canvas: Canvas, source: str | None, top: float) -> float:
 
 def svg(canvas: Canvas, chart_id: str, title: str, description: str, height: float) -> Markup:
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height:.0f}" '
-            f'width="{WIDTH}" height="{height:.0f}" role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
+            f'width="{WIDTH}" height="{height:.0f}" role="img" '
+            f'aria-labelledby="{chart_id}-title {chart_id}-desc" '
             f'focusable="false" font-family="{escape(textmetrics.FONT_FAMILY)}" font-size="{SIZE}" '
             f'fill="{TEXT_COLOUR}">'
             f'<title id="{chart_id}-title">{escape(title)}</title>'
@@ -191,7 +194,8 @@ def bar_chart_canvas(chart_id: str, title: str, description: str, categories: Se
     axis_bottom = y - group_gap + 6
     ticks = [minimum + step for step in range(int(span) + 1)]
     for tick in ticks:
-        canvas.parts.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top:.1f}" y2="{axis_bottom:.1f}" '
+        canvas.parts.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top:.1f}" '
+                            f'y2="{axis_bottom:.1f}" '
                             f'stroke="{GRID}" stroke-width="1" class="grid"/>')
         canvas.text(number(tick).rstrip("0").rstrip("."), x(tick), axis_bottom + SIZE + 4, role="tick",
                     anchor="middle")
