@@ -147,21 +147,6 @@ def creators(descriptor: Mapping, demonstration: bool, publisher: Agent) -> list
     return unique or [publisher]
 
 
-def contributors(descriptor: Mapping, demonstration: bool, publisher: Agent) -> list[dict]:
-    """``contributors`` of a served ``datapackage.json``: the package's own
-    (for demonstration data, never the Wales Audit Office), then the portal's
-    publisher as publisher (and as author of demonstration data)."""
-    own = [dict(c) for c in descriptor.get("contributors") or []
-           if not (demonstration and (is_report_author(c.get("title"))
-                                      or is_report_author(_translated(c, "title", "cy"))))]
-    names = {c.get("title") for c in own}
-    if demonstration and publisher.name_en not in names:
-        own.insert(0, publisher.contributor("author"))
-    if not any(c.get("title") == publisher.name_en and c.get("role") == "publisher" for c in own):
-        own.append(publisher.contributor("publisher"))
-    return own
-
-
 def period(descriptor: Mapping, lang: str) -> str:
     """The period the data cover: the package's ``temporal`` (``start`` and
     ``end``), else the years of its sources' dates."""

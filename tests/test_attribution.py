@@ -116,9 +116,6 @@ def test_a_demonstration_package_naming_the_audit_office_is_not_credited_to_it()
                   "sources": [{"title": "x", "publisher": "Wales Audit Office", "date": "2018-12-06"}]}
     publisher = attribution.DEFAULT_PUBLISHER
     assert attribution.creators(descriptor, True, publisher) == [publisher]
-    served = attribution.contributors(descriptor, True, publisher)
-    assert [(c["title"], c["role"]) for c in served] == [(publisher.name_en, "author"),
-                                                         (publisher.name_en, "publisher")]
     assert attribution.creators(descriptor, False, publisher) == [attribution.REPORT_AUTHOR]
 
 
