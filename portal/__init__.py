@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.api import v1 as api_v1
     from portal.api import ckan as ckan_api
     from portal.api import ckan_web
-    from portal.web import content, councils, downloads, feeds, http, pages, search_engines, service, urls
+    from portal.web import content, councils, downloads, feeds, http, pages, search_engines, service, site, urls
 
     extensions.init_app(app)
     i18n.init_app(app)
@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     http.init_app(app)
     urls.init_app(app)
     search_engines.init_app(app)
+    site.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(councils.bp)
     app.register_blueprint(downloads.bp)

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import migrate, queries, rowstore, search
+from portal import attribution, migrate, queries, rowstore, search
 from portal.anonymise import DEFAULT_THRESHOLD
 from portal.config import DATASETS_PATH
 from portal.db import make_engine
@@ -147,7 +147,8 @@ def ingest(responses: str, invitations: str, threshold: int, demo: bool, dry_run
         click.echo(f"{OUTPUTS[0]} is already published; nothing to do.")
         return
     result = ingest_responses(session(), responses, invitations, threshold=threshold, demonstration=demo,
-                              dry_run=dry_run, changelog=(changelog_en, changelog_cy) if changelog_en else None)
+                              dry_run=dry_run, changelog=(changelog_en, changelog_cy) if changelog_en else None,
+                              publisher=attribution.publisher(current_app.config))
     if not result.ok:
         click.echo(result.report.render())
         raise click.ClickException("nothing was published.")

@@ -124,3 +124,12 @@ def dataset_rows(session: Session, name: str, resource: str) -> list[dict]:
     version = latest_version(session, name)
     res = find_resource(version, resource) if version else None
     return resource_rows(session, res) if res else []
+
+
+def is_demonstration(session: Session, name: str) -> bool | None:
+    """Whether the latest version of dataset ``name`` holds demonstration
+    data (None when it has none). Reads one flag, not the version."""
+    return session.scalar(
+        select(DatasetVersion.demonstration).join(Dataset).where(Dataset.name == name)
+        .order_by(DatasetVersion.number.desc()).limit(1)
+    )

@@ -168,3 +168,35 @@ def check_links(page, where: str, origin: str, follow: bool) -> None:
         if follow and href.startswith(origin + "/"):  # never the outside world: no network here
             response = page.context.request.get(href)
             assert response.ok, f"{href} on {where} answered {response.status}"
+
+
+# -- charts as Chromium draws them ------------------------------------------------------------------
+
+OVERFLOWING_LABELS = """() => {
+  const out = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const width = svg.viewBox.baseVal.width;
+    for (const text of svg.querySelectorAll('text')) {
+      const box = text.getBBox();
+      if (box.x < -0.5 || box.x + box.width > width + 0.5) out.push([text.textContent, box.x, box.width, width]);
+    }
+    const figure = svg.parentElement;
+    if (figure.scrollWidth > figure.clientWidth) out.push(['figure scrolls', figure.scrollWidth, figure.clientWidth]);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 320])
+def test_chart_labels_fit_as_chromium_draws_them(live_server, new_page, width):
+    """Chromium's own measure of every chart label (getBBox) inside its chart,
+    in both languages, with the longest Welsh names."""
+    page = new_page(viewport={"width": width, "height": 900})
+    paths = [f"/{lang}/councils/{slug}/" for lang in LANGUAGES
+             for slug in ("neath-port-talbot", "rhondda-cynon-taf", "isle-of-anglesey")]
+    paths += [f"/{lang}/councils/compare/?council=neath-port-talbot&council=rhondda-cynon-taf"
+              "&council=vale-of-glamorgan&council=isle-of-anglesey" for lang in LANGUAGES]
+    for path in paths:
+        open_page(page, live_server + path, 200)
+        assert page.locator("svg.chart").count() >= 1, path
+        assert page.evaluate(OVERFLOWING_LABELS) == [], (width, path)

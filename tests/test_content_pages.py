@@ -248,7 +248,7 @@ def test_about_page_explains_the_method_and_suppression(client, published_app, l
                if a.get("href") == ogl)
     # the changelog and a pinned citation
     assert f"/{lang}/changelog/" in hrefs
-    assert any(re.match(r"http://localhost/datasets/[a-z-]+/versions/\d+/datapackage.json$", h or "")
+    assert any(re.match(rf"http://localhost/{lang}/datasets/[a-z-]+/versions/\d+/$", h or "")
                for h in hrefs)
 
 

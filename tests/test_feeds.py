@@ -74,7 +74,8 @@ def test_english_feed_of_every_version(client, histories):
     parsed, root = fetch(client, "/feeds/datasets.atom")
     assert root.get(XML_LANG) == "en"
     assert parsed.feed.title == "Wales local government data: new and changed datasets"
-    assert parsed.feed.author_detail.name == "Wales Audit Office"
+    # the portal's publisher runs the feed; the report's author wrote the real datasets
+    assert parsed.feed.author_detail.name == "Wales local government data portal"
     total = sum(len(history) for history in histories.values())
     assert len(parsed.entries) == total == 8
     updated = [entry.updated_parsed for entry in parsed.entries]
@@ -101,7 +102,7 @@ def test_welsh_feed(client, histories):
     parsed, root = fetch(client, "/feeds/datasets.atom?lang=cy")
     assert root.get(XML_LANG) == "cy"
     assert parsed.feed.title == "Data llywodraeth leol Cymru: setiau data newydd a newidiedig"
-    assert parsed.feed.author_detail.name == "Swyddfa Archwilio Cymru"
+    assert parsed.feed.author_detail.name == "Porth data llywodraeth leol Cymru"
     assert len(parsed.entries) == sum(len(history) for history in histories.values())
     for entry in parsed.entries:
         name = entry.id.split("/datasets/")[1].split("/")[0]
@@ -135,6 +136,28 @@ def test_feed_of_one_dataset(client, histories):
 def test_demonstration_entries_say_so(client):
     parsed, _root = fetch(client, "/feeds/datasets/maturity-scores.atom")
     assert parsed.entries[0].title.startswith("Data maturity scores of Welsh councils (demonstration data)")
+
+
+@pytest.mark.parametrize("lang", ["en", "cy"])
+def test_authors_are_who_made_the_data(client, published_app, lang):
+    """Demonstration entries are the portal's publisher's, never the Wales Audit
+    Office's; real ones credit the report's author."""
+    with published_app.app_context():
+        flags = {v.dataset.name: v.demonstration for v in queries.latest_versions(session())}
+    assert any(flags.values()) and not all(flags.values())
+    publisher = {"en": "Wales local government data portal", "cy": "Porth data llywodraeth leol Cymru"}[lang]
+    parsed, root = fetch(client, f"/feeds/datasets.atom?lang={lang}")
+    assert parsed.feed.author_detail.name == publisher
+    for entry in root.findall(f"{ATOM}entry"):
+        name = entry.findtext(f"{ATOM}id").split("/datasets/")[1].split("/")[0]
+        authors = [author.findtext(f"{ATOM}name") for author in entry.findall(f"{ATOM}author")]
+        content = entry.findtext(f"{ATOM}content")
+        if flags[name]:
+            assert authors == [publisher], name
+            assert ("demonstration data made by" if lang == "en" else "data enghreifftiol a wnaed gan") in content
+        else:
+            assert authors[0] == ("Wales Audit Office" if lang == "en" else "Swyddfa Archwilio Cymru"), name
+        assert not any("Audit Office" in a or "Archwilio" in a for a in authors if flags[name])
 
 
 @pytest.mark.parametrize("query", ["?lang=fr", "?lang=", "?lang=cy&lang=en", "?lang=CY"])

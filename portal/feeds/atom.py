@@ -17,13 +17,12 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from portal import attribution
 from portal.model import DatasetVersion, Resource
 
 MEDIATYPE = "application/atom+xml"
+# Entry and feed ids, fixed once and never changed (feed readers know entries by them).
 TAG = "tag:audit.wales,2018:data-portal/"
-AUTHOR = {"en": "Wales Audit Office", "cy": "Swyddfa Archwilio Cymru"}
-AUTHOR_EMAIL = "info@audit.wales"
-AUTHOR_URI = "https://www.audit.wales/"
 # The feed's date while nothing is published: the report's publication.
 BEFORE_ANY_VERSION = datetime(2018, 12, 6, tzinfo=timezone.utc)
 
@@ -99,9 +98,13 @@ def entry_id(version: DatasetVersion, language: str) -> str:
 
 
 def build_feed(published: Sequence[Published], language: str, links: FeedLinks,
-               dataset: DatasetVersion | None = None) -> bytes:
+               dataset: DatasetVersion | None = None,
+               publisher: attribution.Agent = attribution.DEFAULT_PUBLISHER) -> bytes:
     """The feed of ``published`` (newest first) in ``language``: of every
-    dataset, or of one when ``dataset`` (its latest version) is given."""
+    dataset, or of one when ``dataset`` (its latest version) is given. The
+    portal's ``publisher`` is the feed's author; each entry's authors are who
+    made that version's data (:func:`portal.attribution.creators`): never the
+    Wales Audit Office for demonstration data."""
     text = TEXT[language]
     feed = FeedGenerator()
     feed.register_extension("typed_links", _NoFeedExtension, TypedLinks, rss=False)
@@ -109,15 +112,24 @@ def build_feed(published: Sequence[Published], language: str, links: FeedLinks,
     feed.title(text["dataset_feed_title"].format(title=dataset.text("title", language)) if dataset
                else text["feed_title"])
     feed.language(language)
-    feed.author(name=AUTHOR[language], email=AUTHOR_EMAIL, uri=AUTHOR_URI)
+    feed.author(_person(publisher, language))
     feed.link(href=links.self_url, rel="self", type=MEDIATYPE, hreflang=language)
     feed.link(href=links.page, rel="alternate", type="text/html", hreflang=language)
     for other, url in links.translations.items():
         feed.link(href=url, rel="alternate", type=MEDIATYPE, hreflang=other)
     feed.updated(max((p.version.published_utc for p in published), default=BEFORE_ANY_VERSION))
     for item in published:
-        _entry(feed.add_entry(order="append"), item, language, links)
+        _entry(feed.add_entry(order="append"), item, language, links, publisher)
     return feed.atom_str(pretty=True)
+
+
+def _person(agent: attribution.Agent, language: str) -> dict[str, str]:
+    person = {"name": agent.name(language)}
+    if agent.url:
+        person["uri"] = agent.url
+    if agent.email:
+        person["email"] = agent.email
+    return person
 
 
 def changes(item: Published, language: str) -> list[str]:
@@ -160,18 +172,22 @@ def _resource_changes(resource: Resource, old: Resource | None, language: str) -
     return lines
 
 
-def _entry(entry: FeedEntry, item: Published, language: str, links: FeedLinks) -> None:
+def _entry(entry: FeedEntry, item: Published, language: str, links: FeedLinks,
+           publisher: attribution.Agent) -> None:
     text = TEXT[language]
     version = item.version
     title = version.text("title", language)
     changelog = version.text("changelog", language)
     entry.id(entry_id(version, language))
+    for agent in attribution.creators(version.descriptor or {}, version.demonstration, publisher):
+        entry.author(_person(agent, language))
     entry.title(text["entry_title"].format(title=title, number=version.number))
     entry.updated(version.published_utc)
     entry.published(version.published_utc)
     entry.summary(changelog)
     items = "".join(f"<li>{html.escape(line)}</li>" for line in changes(item, language))
-    entry.content(f"<p>{html.escape(changelog)}</p><ul>{items}</ul>", type="html")
+    made = attribution.source_line(version, language, publisher)
+    entry.content(f"<p>{html.escape(changelog)}</p><ul>{items}</ul><p>{html.escape(made)}</p>", type="html")
     entry.typed_links.add(href=links.landing_page(version), rel="alternate", type="text/html",
                           hreflang=language, title=title)
     entry.typed_links.add(href=links.descriptor(version), rel="related", type="application/json",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from portal import profiles, queries
+from portal import attribution, profiles, queries
 from portal.anonymise import (DEFAULT_THRESHOLD, PRIMARY, SECONDARY, Suppression, ThresholdError,
                               check_threshold, suppress)
 from portal.ingest import aggregate
@@ -49,7 +49,8 @@ class IngestResult:
 def ingest_responses(session: Session, responses: str | Path, invitations: str | Path, *,
                      threshold: int = DEFAULT_THRESHOLD, demonstration: bool = False,
                      dry_run: bool = False, changelog: tuple[str, str] | None = None,
-                     now: dt.datetime | None = None) -> IngestResult:
+                     now: dt.datetime | None = None,
+                     publisher: attribution.Agent = attribution.DEFAULT_PUBLISHER) -> IngestResult:
     result = IngestResult(ValidationReport(source=f"{Path(responses).name} + {Path(invitations).name}"))
     try:
         check_threshold(threshold)
@@ -83,7 +84,8 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
     # folder until then
     with tempfile.TemporaryDirectory(prefix="portal-ingest-") as folder:
         packages = [read_package(path, resolver=resolver) for path in write_packages(
-            Path(folder), cells, result.suppression, rates, area_names, characteristics, demonstration)]
+            Path(folder), cells, result.suppression, rates, area_names, characteristics, demonstration,
+            publisher)]
         for content, package_report in packages:
             result.report.problems.extend(package_report.problems)
         if not result.report.valid or dry_run:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from portal import queries
+from portal import attribution, queries
 from portal.extensions import session
 from portal.model import DatasetVersion
 from portal.web.sitemap import register_sitemap_values
@@ -22,13 +22,13 @@ CASE_STUDIES = "good-practice-case-studies"
 SCORES = "maturity-scores"
 LEVELS = (1, 2, 3)
 OPEN_DATA = "open-data"
-REPORT_DATE = date(2018, 12, 6)  # Local government use of data: Neath Port Talbot Council
+REPORT_DATE = attribution.REPORT_DATE  # Local government use of data: Neath Port Talbot Council
 
 # When the accessibility statement was prepared and last reviewed.
 STATEMENT_PREPARED = date(2026, 11, 25)
 STATEMENT_REVIEWED = date(2026, 11, 25)
 
-# The publisher's contact details, as printed on the back of the report.
+# The report's author's contact details, as printed on the back of the report.
 CONTACT: dict[str, dict[str, Any]] = {
     "en": {"name": "Wales Audit Office", "address": ["24 Cathedral Road", "Cardiff", "CF11 9LJ"],
            "email": "info@audit.wales", "website": "https://www.audit.wales/"},
@@ -170,14 +170,21 @@ def about(lang: str):
               "description": _translated(rule, "description", lang) or rule.get("description")}
              for rule in (anonymisation or {}).get("rules", [])]
     framework_version = next((v for v in versions if v.dataset.name == FRAMEWORK), None)
+    example = framework_version or (versions[0] if versions else None)
+    demonstration = next((v for v in versions if v.demonstration), None)
+    site_publisher = attribution.publisher(current_app.config)
+    examples = [attribution.citation(v, lang, url_for("pages.dataset_version", lang=lang, name=v.dataset.name,
+                                                      number=v.number, _external=True), site_publisher)
+                for v in (example, demonstration) if v is not None]
     aspiration = next((_localised(row, "descriptor", lang)
                        for row in queries.dataset_rows(db, FRAMEWORK, "levels")
                        if row["characteristic_id"] == OPEN_DATA and row["level"] == max(LEVELS)), None)
     return render_template("content/about.html", versions=versions, scores=scores, aspiration=aspiration,
                            anonymisation=anonymisation, rules=rules,
                            demonstrations=[v for v in versions if v.demonstration],
-                           example=framework_version or (versions[0] if versions else None),
-                           report_date=REPORT_DATE, ogl=OGL[_language(lang)])
+                           examples=examples, report_date=REPORT_DATE, ogl=OGL[_language(lang)],
+                           contact=CONTACT[_language(lang)], english_email=ENGLISH_EMAIL, phone=PHONE,
+                           textphone=TEXTPHONE)
 
 
 @bp.get("/accessibility/")

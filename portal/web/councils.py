@@ -1,10 +1,10 @@
 """Council pages: the index with every council at once, a profile per council, and a comparison."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import format_decimal, get_translations, gettext
 
-from portal import main_points, overview, profiles
+from portal import attribution, main_points, overview, profiles
 from portal.charts import Series, bar_chart
 from portal.extensions import session
 from portal.ingest.aggregate import WALES
@@ -59,7 +59,7 @@ def council(lang: str, slug: str):
                 "%(council)s for each of the seven key characteristics, with Wales for comparison. "
                 "[c] marks a figure suppressed to protect respondents. The same figures are in the "
                 "table that follows.", council=found.name(lang)),
-        names, series, number=level)
+        names, series, number=level, **chart_attribution(profile.scores_version, lang))
     demonstration = any(v is not None and v.demonstration
                         for v in (profile.scores_version, profile.rates_version))
     points = main_points.main_points(
@@ -102,10 +102,20 @@ def compare(lang: str):
             gettext("Mean level (1 to 3) chosen by all respondents in each council, and in Wales, for each "
                     "of the seven key characteristics. [c] marks a figure suppressed to protect respondents. "
                     "The same figures are in the table that follows."),
-            [c[f"name_{lang}"] for c in characteristics], series, number=level)
+            [c[f"name_{lang}"] for c in characteristics], series, number=level,
+            **chart_attribution(version, lang))
     return render_template("councils/compare.html", chosen=chosen, columns=columns, scores=scores,
                            characteristics=characteristics, chart=chart, level=level, councils=ordered,
-                           demonstration=version is not None and version.demonstration)
+                           demonstration=version is not None and version.demonstration,
+                           scores_version=version)
+
+
+def chart_attribution(version, lang: str) -> dict:
+    """The source line and demonstration mark of a chart of ``version``'s figures."""
+    if version is None:
+        return {}
+    return {"source": attribution.source_line(version, lang, attribution.publisher(current_app.config)),
+            "demonstration": bool(version.demonstration)}
 
 
 register_sitemap_values("councils.council",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from flask import abort, current_app, request
 from werkzeug.datastructures import MultiDict
 
-from portal import datastore, queries
+from portal import attribution, datastore, queries
 from portal.extensions import session
 from portal.model import DatasetVersion, Resource
 from portal.web import rowargs, search_engines
@@ -112,10 +112,8 @@ def preview(version: DatasetVersion, lang: str) -> Preview:
                    result.total_estimated and not error)
 
 
-def citation(version: DatasetVersion, lang: str, url: str) -> dict:
-    publisher = current_app.config["PUBLISHER_CY" if lang == "cy" else "PUBLISHER_EN"]
-    return {"publisher": publisher, "year": version.published_utc.year,
-            "title": version.text("title", lang), "number": version.number, "url": url}
+def citation(version: DatasetVersion, lang: str, url: str) -> attribution.Citation:
+    return attribution.citation(version, lang, url, attribution.publisher(current_app.config))
 
 
 def json_ld(version: DatasetVersion, first_published, landing: dict[str, str]) -> dict:

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, request, ur
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from portal import queries
+from portal import attribution, queries
 from portal.errors import problem
 from portal.extensions import session
 from portal.feeds import atom, dcat, files, sitemap as sitemap_xml
@@ -262,7 +262,8 @@ def _feed(lang: str, published: list[atom.Published], dataset: DatasetVersion | 
                       for other in current_app.config["LANGUAGES"] if other != lang},
         landing_page=lambda version: _landing_page(version, lang),
         descriptor=DOWNLOAD_URLS.descriptor)
-    return _send(atom.build_feed(published, lang, links, dataset), atom.MEDIATYPE)
+    return _send(atom.build_feed(published, lang, links, dataset, attribution.publisher(current_app.config)),
+                 atom.MEDIATYPE)
 
 
 def _published(history: list[DatasetVersion]) -> list[atom.Published]:
