@@ -156,7 +156,10 @@ def case_study(lang: str, case_study: str):
     if study is None:
         abort(404)
     version = queries.latest_version(session(), CASE_STUDIES)
-    return render_template("content/case-study.html", study=study, version=version,
+    # how many other case studies illustrate each of its characteristics
+    others = {c["id"]: sum(1 for s in studies if s is not study and c in s["characteristics"])
+              for c in study["characteristics"]}
+    return render_template("content/case-study.html", study=study, version=version, others=others,
                            source=_source(version, lang))
 
 
