@@ -254,7 +254,9 @@ def _distinct(session: Session, resource: Resource, name: str,
     changes: found once per process, for at most _DISTINCT_KEPT fields."""
     key = (resource.table_name, session.get_bind().dialect.name, name, labels)
     if key not in _DISTINCT:
-        found = [tuple(row) for row in session.execute(distinct_statement(session, resource, name, dict(labels)))]
+        found = sorted((tuple(row) for row in session.execute(distinct_statement(session, resource, name,
+                                                                                 dict(labels)))),
+                       key=lambda row: row[0])
         if len(_DISTINCT) >= _DISTINCT_KEPT:
             _DISTINCT.pop(next(iter(_DISTINCT)))
         _DISTINCT[key] = None if len(found) > MAX_OPTIONS else found
@@ -262,8 +264,8 @@ def _distinct(session: Session, resource: Resource, name: str,
 
 
 def distinct_statement(session: Session, resource: Resource, name: str, labels: dict[str, str]):
-    """At most MAX_OPTIONS + 1 distinct values of field ``name``, in order,
-    each with a row's ``labels`` columns (by language, as LANGUAGES orders
+    """At most MAX_OPTIONS + 1 distinct values of field ``name`` (the first in
+    its order), each with a row's ``labels`` columns (by language, as LANGUAGES orders
     them). An indexed table is read by one index seek per value: a loose
     index scan, written as a recursive query that both databases run."""
     table = datastore.row_table(session, resource)
@@ -272,13 +274,15 @@ def distinct_statement(session: Session, resource: Resource, name: str, labels: 
     if resource.row_count < rowstore.INDEXED_FROM:  # no indexes: one pass over a small table
         return (select(column, *[func.min(table.column(c)) for c in label_columns])
                 .where(column.is_not(None)).group_by(column).order_by(column).limit(MAX_OPTIONS + 1))
-    order = table.order_terms(name, False)
+    # nulls are left out by present(), so the column alone orders (and SQLite's
+    # index on (column IS NULL, column) still serves the order, without a sort)
+    order = [column.asc()]
     first = select(column).where(table.present(name)).order_by(*order).limit(1).scalar_subquery()
     values = select(first.label("v"), literal(1).label("n")).cte("distinct_values", recursive=True)
     following = (select(column).where(table.present(name), column > values.c.v).order_by(*order)
                  .limit(1).scalar_subquery())
     values = values.union_all(select(following, values.c.n + 1)
                               .where(values.c.v.is_not(None), values.c.n <= MAX_OPTIONS))
-    texts = [select(table.column(c)).where(table.present(name), column == values.c.v).order_by(*order)
+    texts = [select(table.column(c)).where(table.present(name), column == values.c.v)
              .limit(1).scalar_subquery() for c in label_columns]
-    return select(values.c.v, *texts).where(values.c.v.is_not(None)).order_by(values.c.n)
+    return select(values.c.v, *texts).where(values.c.v.is_not(None))
