@@ -283,6 +283,9 @@ def distinct_statement(session: Session, resource: Resource, name: str, labels: 
                  .limit(1).scalar_subquery())
     values = values.union_all(select(following, values.c.n + 1)
                               .where(values.c.v.is_not(None), values.c.n <= MAX_OPTIONS))
-    texts = [select(table.column(c)).where(table.present(name), column == values.c.v)
+    # a label from the value's first row, found by the same index (PostgreSQL's
+    # holds the row number after the value; SQLite's ends with the rowid)
+    first_row = [column.asc(), table.table.c[rowstore.ROW].asc()] if table.dialect == "postgresql" else []
+    texts = [select(table.column(c)).where(table.present(name), column == values.c.v).order_by(*first_row)
              .limit(1).scalar_subquery() for c in label_columns]
     return select(values.c.v, *texts).where(values.c.v.is_not(None))
