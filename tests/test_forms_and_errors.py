@@ -68,3 +68,12 @@ def test_a_characteristic_without_case_studies_says_so(client, lang, empty, othe
     camden = get(client, f"/{lang}/good-practice/camden-residents-index/", 200)
     assert other in camden
     assert "/good-practice/?characteristic=" not in camden
+
+
+@pytest.mark.parametrize("lang, message", [("en", "Choose a key characteristic from the list."),
+                                           ("cy", "Dewiswch nodwedd allweddol o’r rhestr.")])
+def test_an_unknown_characteristic_gets_an_error_summary(client, lang, message):
+    page = get(client, f"/{lang}/good-practice/?characteristic=no-such-thing", 400)
+    assert summary_links(page) == [("characteristic", message)]
+    assert re.search(r'<select id="characteristic" name="characteristic" aria-describedby="characteristic-error"',
+                     page)
