@@ -122,7 +122,7 @@ def test_the_add_filter_form_redirects_to_a_plain_link(client):
     response = client.get(URL + "?area_code=W06000015&_add_field=respondents&_add_op=gte&_add_value=20")
     assert response.headers["Location"] == URL + "?area_code=W06000015&respondents__gte=20"
     text = page(client, URL + "?area_code=W06000015&respondents__gte=20")
-    assert "Area code = Cardiff" in text and "Respondents ≥ 20" in text
+    assert "Area name = Cardiff" in text and "Respondents ≥ 20" in text
     remove = re.search(r'<a href="([^"]+)">Remove<span class="visually-hidden"> the filter Respondents ≥ 20</span>',
                        text).group(1).replace("&amp;", "&")
     assert remove.startswith(URL + "?area_code=W06000015")

@@ -303,7 +303,8 @@ def _filter_text(db, resource: Resource, infos: dict[str, labels.FieldInfo], key
         match = next((o for o in labels.options(db, resource, info) or [] if _as_text(o.value) == value), None)
         if match is not None and match.labels:
             shown = match.label(lang)
-    return f"{info.title[lang]} {OPERATORS.get(op or 'exact', '=')} {shown}"
+    title = _picker_title(info, infos, lang) if shown != value else info.title[lang]
+    return f"{title} {OPERATORS.get(op or 'exact', '=')} {shown}"
 
 
 # -- errors, in the reader's language --------------------------------------------------
