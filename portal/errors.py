@@ -5,7 +5,9 @@ in the same two forms.
 """
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
+from urllib.parse import quote
+
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -161,7 +163,20 @@ def _page(status: int):
     shown = status if status in TITLES else 400 if 400 <= status < 500 else 500
     _choose_language()
     return make_response(render_template("errors/error.html", status=status, title=TITLES[shown],
-                                         explanation=EXPLANATIONS[shown]), status)
+                                         explanation=EXPLANATIONS[shown], switch_url=_switch_url()), status)
+
+
+def _switch_url() -> str | None:
+    """The language switch of an error page whose URL matched no page: the
+    same path in the other language (under /en/ or /cy/), else the other
+    language's home page. A page that matched has its own (see alternates)."""
+    if (request.view_args or {}).get("lang"):
+        return None
+    other = "en" if g.get("lang") == "cy" else "cy"
+    prefix, _, rest = request.path.lstrip("/").partition("/")
+    if prefix in current_app.config["LANGUAGES"]:
+        return f"{request.script_root}/{other}/{quote(rest)}"
+    return url_for("pages.home", lang=other)
 
 
 def _choose_language() -> None:

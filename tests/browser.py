@@ -113,3 +113,27 @@ TOO_WIDE = """width => {
 def too_wide(page, width: int) -> list[str]:
     """The outermost elements reaching past `width` that no scrolling box contains."""
     return page.evaluate(TOO_WIDE, width)
+
+
+CLIPPED = """() => {
+  // Elements whose text is wider than their box: cut off, or spilling over what is beside it.
+  // A box that scrolls (overflow auto or scroll) is left out: what it holds is reached by scrolling.
+  const controls = ['INPUT', 'SELECT', 'BUTTON', 'TEXTAREA', 'SUMMARY'];
+  const found = [];
+  for (const e of document.body.querySelectorAll('*')) {
+    if (e.closest('.visually-hidden, .skip-link') || e.getClientRects().length === 0) continue;
+    const style = getComputedStyle(e);
+    if (style.display === 'inline' || e.clientWidth === 0 || ['auto', 'scroll'].includes(style.overflowX)) continue;
+    const text = [...e.childNodes].some(n => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (!text && !controls.includes(e.tagName)) continue;
+    if (e.scrollWidth > e.clientWidth + 1) {
+      found.push(`${e.outerHTML.replace(/\\s+/g, ' ').slice(0, 140)} (${e.scrollWidth} > ${e.clientWidth})`);
+    }
+  }
+  return found.slice(0, 10);
+}"""
+
+
+def clipped(page) -> list[str]:
+    """Elements whose text is wider than their box (scrollWidth past clientWidth), outside scrolling boxes."""
+    return page.evaluate(CLIPPED)

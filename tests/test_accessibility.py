@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.exceptions import NotFound
 
-from browser import focused, run_axe, too_wide
+from browser import clipped, focused, run_axe, too_wide
 
 LANGUAGES = ["en", "cy"]
 
@@ -200,3 +200,66 @@ def test_chart_labels_fit_as_chromium_draws_them(live_server, new_page, width):
         open_page(page, live_server + path, 200)
         assert page.locator("svg.chart").count() >= 1, path
         assert page.evaluate(OVERFLOWING_LABELS) == [], (width, path)
+
+
+# The catalogue and dataset pages, with the longest Welsh labels and the widest preview.
+UNCLIPPED = [
+    "/{lang}/datasets/",
+    "/{lang}/datasets/?theme=maturity&kind=demonstration",
+    "/{lang}/datasets/maturity-scores/",
+    "/{lang}/datasets/maturity-scores/?characteristic_id=data-driven-decisions&respondent_group=elected_member"
+    "&_size=100&_columns=area_code&_columns=area_name_en&_columns=area_name_cy&_columns=characteristic_name_cy"
+    "&_columns=characteristic_name_en&_columns=respondent_group_cy&_columns=mean_level&_columns=suppression_reason",
+    "/{lang}/datasets/good-practice-case-studies/",
+    "/{lang}/datasets/council-findings/",
+    "/{lang}/datasets/maturity-scores/?_size=7",
+]
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("path", UNCLIPPED)
+def test_no_text_is_clipped(live_server, new_page, path, lang, width):
+    """Nothing reaches past the screen or past its own box, at a phone's width and a laptop's."""
+    page = new_page(viewport={"width": width, "height": 800})
+    url = live_server + path.format(lang=lang)
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.status in (200, 400)
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= width, f"{url} scrolls sideways at {width} px: {too_wide(page, width)}"
+    assert not clipped(page), f"text clipped on {url} at {width} px:\n  " + "\n  ".join(clipped(page))
+    findings = [finding for finding in run_axe(page) if finding.blocking]
+    assert not findings, f"axe on {url} at {width} px:\n  " + "\n  ".join(map(str, findings))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_preview_header_stays_in_view(live_server, new_page, lang):
+    """The preview's header row stays at the top of its box as the rows scroll."""
+    page = new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{live_server}/{lang}/datasets/maturity-scores/?_size=100", wait_until="load")
+    box = page.locator("#preview-table")
+    box.evaluate("box => box.scrollTop = 1500")
+    head = page.locator("#preview-table thead th").first.bounding_box()
+    region = box.bounding_box()
+    assert abs(head["y"] - region["y"]) <= 2, (head, region)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalogue_shows_results_first_on_a_phone(live_server, new_page, lang):
+    """At 320 px the filters are behind a closed disclosure above the results; at 1280 px beside them."""
+    page = new_page(viewport={"width": 320, "height": 640}, java_script_enabled=False)
+    page.goto(f"{live_server}/{lang}/datasets/", wait_until="load")
+    assert not page.locator("details.facets-disclosure").evaluate("d => d.open")
+    assert not page.locator("form.facets button[type=submit]").is_visible()
+    disclosure = page.locator("details.facets-disclosure").bounding_box()
+    results = page.locator("div.results").bounding_box()
+    assert disclosure["height"] < 64, "the closed filters take more than a line"
+    assert disclosure["y"] < results["y"] < disclosure["y"] + disclosure["height"] + 40, \
+        "the results do not follow the closed filters on a phone"
+    page.locator("details.facets-disclosure > summary").click()
+    assert page.locator("form.facets button[type=submit]").is_visible()
+
+    wide = new_page(viewport={"width": 1280, "height": 800}, java_script_enabled=False)
+    wide.goto(f"{live_server}/{lang}/datasets/", wait_until="load")
+    assert wide.locator("form.facets button[type=submit]").is_visible()
+    assert not wide.locator("details.facets-disclosure > summary").is_visible()

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -138,15 +139,19 @@ def good_practice(lang: str):
     selected = None
     if chosen:
         selected = next((c for c in characteristics if c["id"] == chosen), None)
-        if selected is None:
-            abort(400)
         shown = [s for s in studies if any(c["id"] == chosen for c in s["characteristics"])]
     else:
+        shown = studies
+    problems = []
+    if chosen and selected is None:  # the form's own error, in the form: every case study meanwhile
+        problems.append({"message": gettext("Choose a key characteristic from the list."),
+                         "target": "characteristic"})
         shown = studies
     counts = {c["id"]: sum(1 for s in studies if c in s["characteristics"]) for c in characteristics}
     return render_template("content/good-practice.html", studies=shown, total=len(studies),
                            characteristics=characteristics, selected=selected, counts=counts,
-                           version=queries.latest_version(session(), CASE_STUDIES))
+                           problems=problems, version=queries.latest_version(session(), CASE_STUDIES)), \
+        400 if problems else 200
 
 
 @bp.get("/good-practice/<case_study>/")
@@ -156,7 +161,10 @@ def case_study(lang: str, case_study: str):
     if study is None:
         abort(404)
     version = queries.latest_version(session(), CASE_STUDIES)
-    return render_template("content/case-study.html", study=study, version=version,
+    # how many other case studies illustrate each of its characteristics
+    others = {c["id"]: sum(1 for s in studies if s is not study and c in s["characteristics"])
+              for c in study["characteristics"]}
+    return render_template("content/case-study.html", study=study, version=version, others=others,
                            source=_source(version, lang))
 
 

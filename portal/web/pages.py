@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from portal import datastore, queries, search
 from portal.extensions import session
@@ -51,11 +52,27 @@ def catalogue(lang: str):
             facets={name: args.getlist(name) for name in search.FACETS if args.getlist(name)},
             page=page, per_page=20, language=lang).check()
     except search.SearchError as exc:
-        return render_template("pages/catalogue.html", error=exc, result=None, labels={}), 400
+        return render_template("pages/catalogue.html", error=exc, result=None, labels={},
+                               problems=[search_problem(exc)]), 400
     result = search.search(session(), query)
     if page > result.pages:
         abort(404)
     return render_template("pages/catalogue.html", error=None, result=result, labels=facet_labels(lang))
+
+
+def search_problem(error: search.SearchError) -> dict[str, str]:
+    """What was wrong with a catalogue search, in the reader's language, and
+    the field to correct (the search box: the only field shown with it)."""
+    if error.parameter == "q":
+        message = gettext("Search with up to %(length)s characters and %(words)s words.",
+                          length=search.MAX_QUERY_LENGTH, words=search.MAX_TERMS)
+    elif error.parameter == "page":
+        message = gettext("A page number is a whole number from 1.")
+    elif error.parameter == "sort":
+        message = gettext("Sort by relevance, title, most recently updated or identifier.")
+    else:
+        message = gettext("Choose filters from those the catalogue offers.")
+    return {"message": message, "target": "q"}
 
 
 def facet_labels(lang: str) -> dict[str, dict[str, str]]:

@@ -5,7 +5,8 @@ rows the preview shows.
 Any parameter named after a field filters on it (``field=value``, or
 ``field__gt=value`` and the other operators of :mod:`portal.datastore`);
 reserved parameters start with an underscore: ``_sort`` (``a,-b``),
-``_page``, ``_size``, ``_resource``.
+``_page``, ``_size``, ``_resource``, ``_q``, and ``_columns`` (the columns
+the preview shows, one a value; the rows do not depend on it).
 """
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from werkzeug.datastructures import MultiDict
 
 from portal.datastore import QueryError, RowQuery, Table
 
-RESERVED = ("_sort", "_page", "_size", "_resource", "_q")
+RESERVED = ("_sort", "_page", "_size", "_resource", "_q", "_columns")
+PRESENTATION = ("_resource", "_columns")  # what chooses no rows
 PAGE_SIZES = (10, 20, 50, 100)
+DEFAULT_SIZE = 20
 
 
 def is_row_query(args: MultiDict) -> bool:
-    return any(key for key in args.keys() if key not in ("_resource",))
+    return any(key for key in args.keys() if key not in PRESENTATION)
 
 
 def parse(table: Table, args: MultiDict, *, paged: bool = True) -> tuple[RowQuery, int]:
@@ -37,7 +40,7 @@ def parse(table: Table, args: MultiDict, *, paged: bool = True) -> tuple[RowQuer
     page = 1
     if paged:
         page = _whole(args.get("_page", "1"), "_page", minimum=1)
-        size = _whole(args.get("_size", "20"), "_size", minimum=1)
+        size = _whole(args.get("_size", str(DEFAULT_SIZE)), "_size", minimum=1)
         if size not in PAGE_SIZES:
             raise QueryError("_size", f"the page size must be one of {', '.join(map(str, PAGE_SIZES))}")
         query.limit, query.offset = size, (page - 1) * size
