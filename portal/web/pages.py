@@ -64,8 +64,7 @@ def search_problem(error: search.SearchError) -> dict[str, str]:
     """What was wrong with a catalogue search, in the reader's language, and
     the field to correct (the search box: the only field shown with it)."""
     if error.parameter == "q":
-        message = gettext("Search with up to %(length)s characters and %(words)s words.",
-                          length=search.MAX_QUERY_LENGTH, words=search.MAX_TERMS)
+        message = gettext("Search with up to %(length)s characters.", length=search.MAX_QUERY_LENGTH)
     elif error.parameter == "page":
         message = gettext("A page number is a whole number from 1.")
     elif error.parameter == "sort":
