@@ -60,7 +60,8 @@ def reindex(session: Session, names: Iterable[str] | None = None) -> int:
         versions = queries.latest_versions(session)
     else:
         versions = [v for v in (queries.latest_version(session, name) for name in set(names)) if v]
-        ids = [version.dataset_id for version in versions]
+        # also those no longer published (withdrawn): their documents go
+        ids = list(session.scalars(select(Dataset.id).where(Dataset.name.in_(sorted(set(names))))))
         session.execute(delete(SearchDocument).where(SearchDocument.dataset_id.in_(ids)))
         session.execute(delete(DatasetFacet).where(DatasetFacet.dataset_id.in_(ids)))
     for version in versions:

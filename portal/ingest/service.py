@@ -35,7 +35,7 @@ class IngestResult:
 
     @property
     def ok(self) -> bool:
-        return self.report.valid
+        return self.report.valid and all(loaded.ok for loaded in self.published)
 
     @property
     def suppressed_primary(self) -> int:
@@ -49,7 +49,8 @@ class IngestResult:
 def ingest_responses(session: Session, responses: str | Path, invitations: str | Path, *,
                      threshold: int = DEFAULT_THRESHOLD, demonstration: bool = False,
                      dry_run: bool = False, changelog: tuple[str, str] | None = None,
-                     now: dt.datetime | None = None) -> IngestResult:
+                     now: dt.datetime | None = None, progress=None, actor: str = "system",
+                     disclosure_override: str | None = None) -> IngestResult:
     result = IngestResult(ValidationReport(source=f"{Path(responses).name} + {Path(invitations).name}"))
     try:
         check_threshold(threshold)
@@ -88,5 +89,6 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
             result.report.problems.extend(package_report.problems)
         if not result.report.valid or dry_run:
             return result
-        result.published = publish_all(session, packages, changelog=changelog, now=now)
+        result.published = publish_all(session, packages, changelog=changelog, now=now, progress=progress,
+                                       actor=actor, disclosure_override=disclosure_override)
     return result
