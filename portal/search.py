@@ -157,7 +157,8 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     query.check()
     words = terms(query.q)
     matched = _matching(session, words) if words else None
-    selected = select(Dataset.id)
+    # datasets with a version still published (not withdrawn)
+    selected = select(Dataset.id).where(Dataset.id.in_(select(DatasetVersion.dataset_id).where(queries.is_live())))
     if matched is not None:
         selected = selected.where(Dataset.id.in_(select(matched.c.dataset_id)))
     facet_filters = {name: values for name, values in query.facets.items() if values}
@@ -169,7 +170,7 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     total = session.scalar(select(func.count()).select_from(ids))
 
     latest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
-              .group_by(DatasetVersion.dataset_id).subquery())
+              .where(queries.is_live()).group_by(DatasetVersion.dataset_id).subquery())
     listing = (select(DatasetVersion)
                .join(latest, (DatasetVersion.dataset_id == latest.c.dataset_id)
                      & (DatasetVersion.number == latest.c.number))
