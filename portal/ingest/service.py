@@ -91,4 +91,7 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
             return result
         result.published = publish_all(session, packages, changelog=changelog, now=now, progress=progress,
                                        actor=actor, disclosure_override=disclosure_override)
+        for loaded in result.published:  # why a publication was refused (differencing, the store)
+            result.report.problems.extend(problem for problem in loaded.report.problems
+                                          if problem not in result.report.problems)
     return result

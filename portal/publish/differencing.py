@@ -95,7 +95,7 @@ def margins(keys: Iterable[tuple]) -> list[tuple[tuple, tuple[tuple, ...]]]:
         for group in (*GROUPS, ALL):
             total = (WALES, characteristic, group)
             parts = tuple((council, characteristic, group) for council in councils)
-            if total in keys and all(part in keys for part in parts):
+            if parts and total in keys and all(part in keys for part in parts):
                 found.append((total, parts))
     return found
 
