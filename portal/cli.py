@@ -169,12 +169,13 @@ def build_downloads() -> None:
     with Progress() as progress:
         for count, (version, resource, variant) in enumerate(missing, start=1):
             name = f"{version.dataset.name} version {version.number}: {variant.name(resource)}"
-            progress("downloads", count - 1, len(missing), name)
+            progress("files built", count - 1, len(missing), name)
             artefacts.build_late(session(), version, resource, variant, store())
             session().commit()
             if not progress.live:
                 click.echo(name)
-        progress("downloads", len(missing), len(missing))
+        if missing:
+            progress("files built", len(missing), len(missing))
     click.echo(f"{len(missing)} file(s) built.")
 
 
@@ -303,7 +304,7 @@ class Progress:
             return
         if self.bar is None or self.what != what or self.bar.length != total:
             self._close()
-            self.bar = click.progressbar(length=total, label=what, file=sys.stderr, show_pos=True,
+            self.bar = click.progressbar(length=total, label=what, file=sys.stderr, show_pos=True, show_percent=True,
                                          item_show_func=lambda shown: shown)
             self.bar.__enter__()
             self.what = what
