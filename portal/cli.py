@@ -140,7 +140,8 @@ def load(path: str, changelog_en: str | None, changelog_cy: str | None, override
         elif result.status == "withdrawn":
             click.echo(f"{result.name}: withdrawn; nothing is published under its name again")
         elif result.status == "not-published" and result.report.valid:
-            click.echo(f"{result.name}: valid, not published because another package is not")
+            why = "is invalid" if any(r.status == "invalid" for r in results) else "was refused"
+            click.echo(f"{result.name}: valid, not published because another package {why}")
         else:
             click.echo(result.report.render())
     if not all(result.ok for result in results):
