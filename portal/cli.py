@@ -1,6 +1,9 @@
-"""``flask --app portal portal ...``: init-db, validate, load, build-downloads."""
+"""``flask --app portal portal ...``: init-db, validate, load, build-downloads,
+ingest-responses, withdraw, cleanup."""
 from __future__ import annotations
 
+import datetime as dt
+import getpass
 import sys
 from pathlib import Path
 
@@ -17,7 +20,8 @@ from portal.extensions import engine, session, store, use_engine
 from portal.ingest import demo
 from portal.ingest.service import OUTPUTS, ingest_responses
 from portal.packages.limits import Limits
-from portal.publish import artefacts, service
+from portal.publish import artefacts, runs, service
+from portal.publish.withdraw import WithdrawalError, withdraw
 from portal.web import feeds
 
 
@@ -48,6 +52,43 @@ def init_db() -> None:
     except SQLAlchemyError as exc:
         raise click.ClickException(f"could not migrate the database: {exc.__class__.__name__}: {exc}")
     click.echo(f"Database {engine().url.render_as_string(hide_password=True)} is up to date.")
+    _cleanup(runs.GRACE)
+
+
+@portal_cli.command("cleanup")
+@click.option("--grace-minutes", type=click.IntRange(0, None), default=int(runs.GRACE.total_seconds() // 60),
+              show_default=True, help="Keep unreferenced files written less than this long ago.")
+def cleanup(grace_minutes: int) -> None:
+    """Remove what publications killed part-way left behind: their working
+    folders, row tables no published resource names, and files in the
+    artefact store that no published version names. Published versions are
+    never touched. init-db runs this too."""
+    _require_schema()
+    _cleanup(dt.timedelta(minutes=grace_minutes))
+
+
+def _cleanup(grace: dt.timedelta) -> None:
+    try:
+        report = runs.cleanup(session(), store(), grace=grace, actor=_actor(None))
+    except SQLAlchemyError as exc:
+        raise click.ClickException(f"could not clean up: {exc.__class__.__name__}: {exc}")
+    if report.runs or report.removed:
+        click.echo(f"Clean-up: {len(report.runs)} abandoned publication(s); removed {len(report.folders)} "
+                   f"working folder(s), {len(report.tables)} row table(s), {len(report.objects)} stored "
+                   f"file(s) and {len(report.leftovers)} partial file(s).")
+    else:
+        click.echo("Clean-up: nothing left behind.")
+    if report.live_runs:
+        click.echo(f"Clean-up: {report.live_runs} publication(s) still running; their work was left alone.")
+
+
+def _actor(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 @portal_cli.command("validate")
@@ -68,7 +109,12 @@ def validate(path: str) -> None:
 @click.argument("path", type=click.Path(exists=True, file_okay=True, dir_okay=True))
 @click.option("--changelog-en", help="What changed, in English (with --changelog-cy).")
 @click.option("--changelog-cy", help="What changed, in Welsh (with --changelog-en).")
-def load(path: str, changelog_en: str | None, changelog_cy: str | None) -> None:
+@click.option("--override-disclosure", metavar="REASON",
+              help="Publish an edition of anonymised results although cells are at risk of disclosure by "
+                   "differencing; the reason is kept in the audit trail.")
+@click.option("--by", help="Who publishes, for the audit trail (default: cli:<user>).")
+def load(path: str, changelog_en: str | None, changelog_cy: str | None, override_disclosure: str | None,
+         by: str | None) -> None:
     """Validate the package(s) at PATH and publish each as a new version.
 
     Content identical to the latest version publishes nothing. If any package
@@ -80,7 +126,8 @@ def load(path: str, changelog_en: str | None, changelog_cy: str | None) -> None:
     try:
         with Progress() as progress:
             results = service.load_path(session(), path, changelog=changelog, progress=progress,
-                                        limits=_limits())
+                                        limits=_limits(), actor=_actor(by),
+                                        disclosure_override=override_disclosure)
     except (SQLAlchemyError, rowstore.StoreError) as exc:
         reason = getattr(exc, "orig", None) or exc
         raise click.ClickException(f"could not publish ({exc.__class__.__name__}: {reason}); "
@@ -90,8 +137,11 @@ def load(path: str, changelog_en: str | None, changelog_cy: str | None) -> None:
             click.echo(f"{result.name}: published version {result.version}")
         elif result.status == "unchanged":
             click.echo(f"{result.name}: unchanged (version {result.version} has the same content)")
+        elif result.status == "withdrawn":
+            click.echo(f"{result.name}: withdrawn; nothing is published under its name again")
         elif result.status == "not-published" and result.report.valid:
-            click.echo(f"{result.name}: valid, not published because another package is invalid")
+            why = "is invalid" if any(r.status == "invalid" for r in results) else "was refused"
+            click.echo(f"{result.name}: valid, not published because another package {why}")
         else:
             click.echo(result.report.render())
     if not all(result.ok for result in results):
@@ -116,13 +166,18 @@ def build_downloads() -> None:
     and CSVs for Excel), as publishing builds them now. Without this, each is
     built when it is first asked for, which takes a while for large tables."""
     _require_schema()
-    count = 0
-    for version, resource, variant in list(artefacts.missing_variants(session())):
-        artefacts.build_late(session(), version, resource, variant, store())
-        session().commit()
-        count += 1
-        click.echo(f"{version.dataset.name} version {version.number}: {variant.name(resource)}")
-    click.echo(f"{count} file(s) built.")
+    missing = list(artefacts.missing_variants(session()))
+    with Progress() as progress:
+        for count, (version, resource, variant) in enumerate(missing, start=1):
+            name = f"{version.dataset.name} version {version.number}: {variant.name(resource)}"
+            progress("files built", count - 1, len(missing), name)
+            artefacts.build_late(session(), version, resource, variant, store())
+            session().commit()
+            if not progress.live:
+                click.echo(name)
+        if missing:
+            progress("files built", len(missing), len(missing))
+    click.echo(f"{len(missing)} file(s) built.")
 
 
 @portal_cli.command("ingest-responses")
@@ -136,8 +191,13 @@ def build_downloads() -> None:
               help="Do nothing if maturity scores are already published (used by `make run`).")
 @click.option("--changelog-en", help="What changed, in English (with --changelog-cy).")
 @click.option("--changelog-cy", help="What changed, in Welsh (with --changelog-en).")
+@click.option("--override-disclosure", metavar="REASON",
+              help="Publish although cells are at risk of disclosure by differencing against earlier "
+                   "versions; the reason is kept in the audit trail.")
+@click.option("--by", help="Who publishes, for the audit trail (default: cli:<user>).")
 def ingest(responses: str, invitations: str, threshold: int, demo: bool, dry_run: bool,
-           if_unpublished: bool, changelog_en: str | None, changelog_cy: str | None) -> None:
+           if_unpublished: bool, changelog_en: str | None, changelog_cy: str | None,
+           override_disclosure: str | None, by: str | None) -> None:
     """Aggregate and anonymise raw data-tool RESPONSES (with the numbers invited
     in INVITATIONS), and publish the maturity-scores and response-rates datasets."""
     if bool(changelog_en) != bool(changelog_cy):
@@ -146,9 +206,11 @@ def ingest(responses: str, invitations: str, threshold: int, demo: bool, dry_run
     if if_unpublished and queries.latest_version(session(), OUTPUTS[0]) is not None:
         click.echo(f"{OUTPUTS[0]} is already published; nothing to do.")
         return
-    result = ingest_responses(session(), responses, invitations, threshold=threshold, demonstration=demo,
-                              dry_run=dry_run, changelog=(changelog_en, changelog_cy) if changelog_en else None,
-                              publisher=attribution.publisher(current_app.config))
+    with Progress() as progress:
+        result = ingest_responses(session(), responses, invitations, threshold=threshold, demonstration=demo,
+                                  dry_run=dry_run, changelog=(changelog_en, changelog_cy) if changelog_en else None,
+                                  progress=progress, actor=_actor(by), disclosure_override=override_disclosure,
+                                  publisher=attribution.publisher(current_app.config))
     if not result.ok:
         click.echo(result.report.render())
         raise click.ClickException("nothing was published.")
@@ -165,10 +227,35 @@ def ingest(responses: str, invitations: str, threshold: int, demo: bool, dry_run
     for loaded in result.published:
         if loaded.status == "published":
             click.echo(f"{loaded.name}: published version {loaded.version}")
+        elif loaded.status == "withdrawn":
+            click.echo(f"{loaded.name}: withdrawn; nothing is published under its name again")
         else:
             click.echo(f"{loaded.name}: unchanged (version {loaded.version} has the same content)")
     if any(loaded.status == "published" for loaded in result.published):
         _build_catalogue()
+
+
+@portal_cli.command("withdraw")
+@click.argument("name")
+@click.option("--version", type=click.IntRange(1, queries.MAX_VERSION),
+              help="Withdraw only this version (default: the whole dataset).")
+@click.option("--reason-en", required=True, help="Why, in English (shown on the tombstone and in 410 answers).")
+@click.option("--reason-cy", required=True, help="Why, in Welsh.")
+@click.option("--replaced-by", metavar="DATASET", help="The published dataset that replaces a withdrawn dataset.")
+@click.option("--by", help="Who withdraws, for the audit trail (default: cli:<user>).")
+def withdraw_command(name: str, version: int | None, reason_en: str, reason_cy: str, replaced_by: str | None,
+                     by: str | None) -> None:
+    """Withdraw dataset NAME, or one of its versions: its pages become a
+    tombstone and its URLs answer 410 Gone with the reason. Nothing is deleted."""
+    _require_schema()
+    try:
+        withdraw(session(), name, version=version, reason_en=reason_en, reason_cy=reason_cy,
+                 actor=_actor(by), replaced_by=replaced_by)
+    except WithdrawalError as exc:
+        session().rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{name}: {'version ' + str(version) if version else 'dataset'} withdrawn.")
+    _build_catalogue()
 
 
 @portal_cli.command("demo-data")
@@ -182,42 +269,50 @@ def demo_data(output: str, seed: int) -> None:
 
 
 class Progress:
-    """A progress bar on standard error for a load's long steps: rows as they
-    are stored (of about how many the file holds), then each download file
-    as it is built. On a terminal the bar is redrawn in place; otherwise a
-    line is written at each tenth."""
-
-    WIDTH = 30
+    """Progress of a long command on standard error: rows as they are stored
+    (of about how many the file holds), then each download file as it is
+    built. On a terminal, click's progress bar, redrawn in place; otherwise
+    (a log, a pipe) a line at each step and at each tenth of the rows."""
 
     def __init__(self):
         self.live = sys.stderr.isatty()
         self.last = ("", -1)
+        self.bar = None
+        self.what = ""
 
     def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *_exc) -> None:
-        if self.live and self.last[0]:
-            click.echo("", err=True)
+        self._close()
 
-    def __call__(self, what: str, done: int | None, total: int | None) -> None:
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+            self.bar = None
+
+    def __call__(self, what: str, done: int | None, total: int | None, item: str | None = None) -> None:
         if done is None or not total:
-            self._show(what, f"{what}…", key=-1)
+            self._close()
+            if (what, -1) != self.last:
+                click.echo(f"{what}…", err=True)
+            self.last = (what, -1)
             return
-        fraction = min(done / total, 1.0)
-        filled = int(fraction * self.WIDTH)
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        self._show(what, f"{what} [{bar}] {fraction:4.0%} {done:,}/{total:,}",
-                   key=int(fraction * (100 if self.live else 10)))
-
-    def _show(self, what: str, text: str, key: int) -> None:
-        if (what, key) == self.last:
+        if not self.live:
+            key = int(min(done / total, 1.0) * 10)
+            if (what, key) != self.last:
+                click.echo(f"{what}: {done:,}/{total:,} ({key * 10}%)", err=True)
+            self.last = (what, key)
             return
-        if self.live:
-            click.echo(f"\r\x1b[K{text}", nl=False, err=True)
-        else:
-            click.echo(text, err=True)
-        self.last = (what, key)
+        if self.bar is None or self.what != what or self.bar.length != total:
+            self._close()
+            self.bar = click.progressbar(length=total, label=what, file=sys.stderr, show_pos=True, show_percent=True,
+                                         item_show_func=lambda shown: shown)
+            self.bar.__enter__()
+            self.what = what
+        self.bar.current_item = item
+        self.bar.update(done - self.bar.pos)
+        self.last = (what, done)
 
 
 def _require_schema() -> None:

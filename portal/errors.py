@@ -11,7 +11,7 @@ from flask import Flask, Response, current_app, g, jsonify, make_response, rende
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, RequestURITooLarge, SecurityError
+from werkzeug.exceptions import Gone, HTTPException, InternalServerError, NotFound, RequestURITooLarge, SecurityError
 
 from portal.db import unavailable
 from portal.i18n import negotiate
@@ -50,6 +50,37 @@ LONG_REQUEST_LINE = "X-Portal-Request-Line-Too-Long"
 # The longest request line served (32 KiB: room for a query of many filter
 # values), with or without gunicorn in front (see portal.serving).
 MAX_REQUEST_LINE = 32 * 1024
+
+
+class Withdrawn(Gone):
+    """What a URL names was withdrawn: 410 Gone with the reason, as
+    problem+json (with a ``withdrawn`` member) on machine URLs, and the
+    tombstone page on pages. ``replacement``: the version that replaces it,
+    if any."""
+
+    def __init__(self, withdrawal, replacement=None):
+        self.withdrawal = withdrawal
+        self.replacement = replacement
+        super().__init__(withdrawn_detail(withdrawal))
+
+    def members(self) -> dict:
+        w = self.withdrawal
+        replaced = None
+        if self.replacement is not None:
+            name = self.replacement.dataset.name
+            replaced = {"dataset": name, "version": self.replacement.number,
+                        "url": url_for("downloads.descriptor", name=name, _external=True)}
+        return {"withdrawn": {
+            "dataset": w.dataset.name, "version": w.version.number if w.version is not None else None,
+            "withdrawn_at": w.withdrawn_at.isoformat(), "reason": {"en": w.reason_en, "cy": w.reason_cy},
+            "replaced_by": replaced}}
+
+
+def withdrawn_detail(withdrawal) -> str:
+    """The 410's ``detail``, in English (the reason in Welsh is beside it)."""
+    what = (f"Version {withdrawal.version.number} of dataset {withdrawal.dataset.name!r}"
+            if withdrawal.version is not None else f"Dataset {withdrawal.dataset.name!r}")
+    return f"{what} was withdrawn on {withdrawal.withdrawn_at:%Y-%m-%d}: {withdrawal.reason_en}"
 
 
 def is_machine_request() -> bool:
@@ -97,7 +128,10 @@ def refuse_long_request_line() -> None:
 def handle_http_error(error: HTTPException):
     status = error.code or 500
     if is_machine_request():
-        response = problem(status, error.name, error.description or error.name)
+        response = problem(status, error.name, error.description or error.name,
+                           **(error.members() if isinstance(error, Withdrawn) else {}))
+    elif isinstance(error, Withdrawn):
+        response = tombstone(error)
     else:
         response = _page(status)
     if status == 405 and getattr(error, "valid_methods", None):
@@ -157,6 +191,18 @@ def handle_unexpected_error(error: Exception):
     if is_machine_request():
         return problem(500, InternalServerError().name, "An unexpected error occurred; it has been logged.")
     return _page(500)
+
+
+def tombstone(error: Withdrawn):
+    """The page of something withdrawn: what it was, why it went, when, and
+    what replaces it; 410."""
+    _choose_language()
+    withdrawal = error.withdrawal
+    version = withdrawal.version
+    if version is None:
+        version = max(withdrawal.dataset.versions, key=lambda v: v.number)
+    return make_response(render_template("errors/withdrawn.html", withdrawal=withdrawal, version=version,
+                                         replacement=error.replacement), 410)
 
 
 def _page(status: int):

@@ -5,19 +5,35 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from portal import datastore, rowstore
-from portal.model import Artefact, Dataset, DatasetVersion, Resource, as_utc
+from portal.model import Artefact, Dataset, DatasetVersion, Resource, Withdrawal, as_utc
 
 
 # Version numbers are 32-bit in the database; names never hold NUL (PostgreSQL refuses it).
 MAX_VERSION = 2_147_483_647
 
 
+def withdrawn_datasets():
+    """The ids of withdrawn datasets."""
+    return select(Withdrawal.dataset_id).where(Withdrawal.version_id.is_(None))
+
+
+def withdrawn_versions():
+    """The ids of withdrawn versions."""
+    return select(Withdrawal.version_id).where(Withdrawal.version_id.is_not(None))
+
+
+def is_live():
+    """A version that is published and not withdrawn (nor its dataset)."""
+    return (DatasetVersion.id.not_in(withdrawn_versions())
+            & DatasetVersion.dataset_id.not_in(withdrawn_datasets()))
+
+
 def latest_version(session: Session, name: str) -> DatasetVersion | None:
-    """The newest published version of dataset ``name``."""
+    """The newest published version of dataset ``name`` that is not withdrawn."""
     if "\x00" in name:
         return None
     return session.scalar(
-        select(DatasetVersion).join(Dataset).where(Dataset.name == name)
+        select(DatasetVersion).join(Dataset).where(Dataset.name == name, is_live())
         .order_by(DatasetVersion.number.desc()).limit(1)
         .options(selectinload(DatasetVersion.resources), selectinload(DatasetVersion.dataset))
     )
@@ -31,7 +47,7 @@ def get_version(session: Session, name: str, number: int | None = None) -> Datas
         return None
     return session.scalar(
         select(DatasetVersion).join(Dataset)
-        .where(Dataset.name == name, DatasetVersion.number == number)
+        .where(Dataset.name == name, DatasetVersion.number == number, is_live())
         .options(selectinload(DatasetVersion.resources), selectinload(DatasetVersion.dataset))
     )
 
@@ -42,7 +58,8 @@ def latest_versions(session: Session) -> list[DatasetVersion]:
 
 
 def count_datasets(session: Session) -> int:
-    return session.scalar(select(func.count(Dataset.id)))
+    """Datasets with a version still published."""
+    return session.scalar(select(func.count(func.distinct(DatasetVersion.dataset_id))).where(is_live()))
 
 
 def latest_versions_page(session: Session, offset: int, limit: int) -> list[DatasetVersion]:
@@ -52,7 +69,7 @@ def latest_versions_page(session: Session, offset: int, limit: int) -> list[Data
 
 def _latest_versions():
     newest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
-              .group_by(DatasetVersion.dataset_id).subquery())
+              .where(is_live()).group_by(DatasetVersion.dataset_id).subquery())
     return (select(DatasetVersion)
             .join(newest, (DatasetVersion.dataset_id == newest.c.dataset_id)
                   & (DatasetVersion.number == newest.c.number))
@@ -71,18 +88,52 @@ def first_publications(session: Session, dataset_ids: list[int]) -> dict[int, ob
 
 def publication_state(session: Session) -> tuple[int, int, object, object]:
     """What identifies the published catalogue as it stands: the number of
-    versions, the newest version's id, and the first and last publications."""
+    versions, the newest version's id (or, once something is withdrawn, with
+    the newest withdrawal's), and the first and last publications (or
+    withdrawals)."""
     count, newest, first, last = session.execute(select(
         func.count(DatasetVersion.id), func.max(DatasetVersion.id),
         func.min(DatasetVersion.published_at), func.max(DatasetVersion.published_at))).one()
+    withdrawn, latest_withdrawal = session.execute(select(func.max(Withdrawal.id),
+                                                          func.max(Withdrawal.withdrawn_at))).one()
+    if withdrawn:
+        newest = f"{newest or 0}-{withdrawn}"
+        latest_withdrawal = as_utc(latest_withdrawal)
+        last = max(as_utc(last), latest_withdrawal) if last else latest_withdrawal
     return count, newest or 0, as_utc(first) if first else None, as_utc(last) if last else None
 
 
-def version_history(session: Session, name: str) -> list[DatasetVersion]:
-    return list(session.scalars(
-        select(DatasetVersion).join(Dataset).where(Dataset.name == name)
-        .order_by(DatasetVersion.number.desc())
-    ))
+def version_history(session: Session, name: str, include_withdrawn: bool = False) -> list[DatasetVersion]:
+    """The versions of dataset ``name``, newest first: only those still
+    published, or (``include_withdrawn``, for the changelog) every one."""
+    statement = select(DatasetVersion).join(Dataset).where(Dataset.name == name)
+    if not include_withdrawn:
+        statement = statement.where(is_live())
+    return list(session.scalars(statement.order_by(DatasetVersion.number.desc())))
+
+
+def withdrawals(session: Session, name: str) -> list[Withdrawal]:
+    """Every withdrawal of dataset ``name`` or of its versions, oldest first."""
+    return list(session.scalars(select(Withdrawal).join(Withdrawal.dataset).where(Dataset.name == name)
+                                .order_by(Withdrawal.id)))
+
+
+def withdrawal_of(session: Session, name: str, number: int | None = None) -> Withdrawal | None:
+    """Why dataset ``name`` (``number`` None), or its version ``number``, is
+    no longer published: the dataset's withdrawal, else the version's; for
+    the latest (``number`` None) also when every version is withdrawn (the
+    newest one's). None when it is published, or was never."""
+    if "\x00" in name or (number is not None and not 0 < number <= MAX_VERSION):
+        return None
+    found = withdrawals(session, name)
+    whole = next((w for w in found if w.version_id is None), None)
+    if whole is not None:
+        return whole
+    if number is None:
+        if latest_version(session, name) is not None:
+            return None
+        return found[-1] if found else None
+    return next((w for w in found if w.version is not None and w.version.number == number), None)
 
 
 def find_resource(version: DatasetVersion, name: str) -> Resource | None:
@@ -96,13 +147,13 @@ def published_resource(session: Session, name: str, number: int | None, resource
     if "\x00" in name or "\x00" in resource or (number is not None and not 0 < number <= MAX_VERSION):
         return None
     if number is None:
-        newest = (select(func.max(DatasetVersion.number)).join(Dataset).where(Dataset.name == name)
+        newest = (select(func.max(DatasetVersion.number)).join(Dataset).where(Dataset.name == name, is_live())
                   .scalar_subquery())
     else:
         newest = number
     return session.scalar(
         select(Resource).join(Resource.version).join(DatasetVersion.dataset)
-        .where(Dataset.name == name, DatasetVersion.number == newest, Resource.name == resource)
+        .where(Dataset.name == name, DatasetVersion.number == newest, Resource.name == resource, is_live())
         .options(contains_eager(Resource.version).contains_eager(DatasetVersion.dataset))
     )
 

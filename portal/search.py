@@ -59,7 +59,8 @@ def reindex(session: Session, names: Iterable[str] | None = None) -> int:
         versions = queries.latest_versions(session)
     else:
         versions = [v for v in (queries.latest_version(session, name) for name in set(names)) if v]
-        ids = [version.dataset_id for version in versions]
+        # also those no longer published (withdrawn): their documents go
+        ids = list(session.scalars(select(Dataset.id).where(Dataset.name.in_(sorted(set(names))))))
         session.execute(delete(SearchDocument).where(SearchDocument.dataset_id.in_(ids)))
         session.execute(delete(DatasetFacet).where(DatasetFacet.dataset_id.in_(ids)))
     for version in versions:
@@ -153,7 +154,8 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     query.check()
     words = list(dict.fromkeys(terms(query.q)))  # each word once
     matched = _matching(session, words) if words else None
-    selected = select(Dataset.id)
+    # datasets with a version still published (not withdrawn)
+    selected = select(Dataset.id).where(Dataset.id.in_(select(DatasetVersion.dataset_id).where(queries.is_live())))
     if matched is not None:
         selected = selected.where(Dataset.id.in_(select(matched.c.dataset_id)))
     facet_filters = {name: values for name, values in query.facets.items() if values}
@@ -165,7 +167,7 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     total = session.scalar(select(func.count()).select_from(ids))
 
     latest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
-              .group_by(DatasetVersion.dataset_id).subquery())
+              .where(queries.is_live()).group_by(DatasetVersion.dataset_id).subquery())
     listing = (select(DatasetVersion)
                .join(latest, (DatasetVersion.dataset_id == latest.c.dataset_id)
                      & (DatasetVersion.number == latest.c.number))

@@ -10,7 +10,8 @@ from portal.migrate import downgrade, is_current, upgrade
 from portal.model import Base
 
 TABLES = {"datasets", "dataset_versions", "resources", "resource_fields", "artefacts", "catalog_documents",
-          "search_documents", "dataset_facets", "alembic_version"}
+          "search_documents", "dataset_facets", "withdrawals", "publication_events", "publication_runs",
+          "alembic_version"}
 # Full-text search structures made by the migrations for one database only.
 DIALECT_ONLY = ("search_fts", "ix_search_documents_tsv")
 

@@ -27,13 +27,14 @@ from portal.api import ckan_actions
 from portal.api.ckan_datastore import Links, link_arguments
 from portal.api.ckan_params import (
     ActionError,
+    Gone,
     NotAuthorized,
     NotFound,
     SearchQueryError,
     ValidationError,
     check_text,
 )
-from portal.errors import DATABASE_DETAIL, DATABASE_ERRORS, RETRY_AFTER, database_unavailable
+from portal.errors import DATABASE_DETAIL, DATABASE_ERRORS, RETRY_AFTER, database_unavailable, withdrawn_detail
 from portal.extensions import session
 
 bp = Blueprint("ckan_api", __name__, url_prefix="/api")
@@ -73,6 +74,11 @@ def envelope_for(error: ActionError, name: str) -> Response:
     if isinstance(error, NotFound):
         message = "Not found" + (f": {error.message}" if error.message else "")
         return failure(404, {"__type": "Not Found Error", "message": message}, name)
+    if isinstance(error, Gone):
+        withdrawal = error.withdrawal
+        return failure(410, {"__type": "Gone", "message": withdrawn_detail(withdrawal),
+                             "reason": {"en": withdrawal.reason_en, "cy": withdrawal.reason_cy},
+                             "withdrawn_at": withdrawal.withdrawn_at.isoformat()}, name)
     if isinstance(error, NotAuthorized):
         message = "Access denied" + (f": {error.message}" if error.message else "")
         return failure(403, {"__type": "Authorization Error", "message": message}, name)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from portal import queries
 from portal.api import ckan_licences
+from portal.api.ckan_params import Gone
 from portal.model import Dataset, DatasetVersion, Resource, as_utc
 from portal.publish import artefacts as built
 from portal.vocabulary import THEMES
@@ -124,7 +125,16 @@ def find_version(session: Session, key: str) -> DatasetVersion | None:
     if version is not None:
         return version
     names = _PACKAGE_IDS.find(session, key)
-    return queries.latest_version(session, names[0]) if names else None
+    version = queries.latest_version(session, names[0]) if names else None
+    if version is None:
+        _gone_if_withdrawn(session, names[0] if names else key)
+    return version
+
+
+def _gone_if_withdrawn(session: Session, name: str) -> None:
+    withdrawal = queries.withdrawal_of(session, name)
+    if withdrawal is not None:
+        raise Gone(withdrawal)
 
 
 def find_resource(session: Session, key: str) -> tuple[DatasetVersion, Resource] | None:
@@ -137,6 +147,8 @@ def find_resource(session: Session, key: str) -> tuple[DatasetVersion, Resource]
             return None
         dataset, resource = names
     found = queries.published_resource(session, dataset, None, resource)
+    if found is None:
+        _gone_if_withdrawn(session, dataset)
     return (found.version, found) if found else None
 
 

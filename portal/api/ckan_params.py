@@ -32,6 +32,14 @@ class NotFound(ActionError):
         self.message = message
 
 
+class Gone(ActionError):
+    """What was asked for was withdrawn: 410, with the reason in both languages."""
+
+    def __init__(self, withdrawal):
+        super().__init__(withdrawal.reason_en)
+        self.withdrawal = withdrawal
+
+
 class NotAuthorized(ActionError):
     def __init__(self, message: str = ""):
         super().__init__(message)

@@ -19,7 +19,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from portal.datastore import CursorError, QueryError
-from portal.errors import problem
+from portal.errors import Withdrawn, problem
 from portal.search import SearchError
 
 UNKNOWN_FIELD = "Unknown field."
@@ -78,7 +78,8 @@ def _http_error(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     if status == 400 and "messages" in data:
         return bad_request(flatten(data["messages"]))
-    response = problem(status, error.name, error.description or error.name)
+    response = problem(status, error.name, error.description or error.name,
+                       **(error.members() if isinstance(error, Withdrawn) else {}))
     if status == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response

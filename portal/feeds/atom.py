@@ -18,7 +18,7 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from portal import attribution
-from portal.model import DatasetVersion, Resource
+from portal.model import DatasetVersion, Resource, Withdrawal, as_utc
 
 MEDIATYPE = "application/atom+xml"
 # Entry and feed ids, fixed once and never changed (feed readers know entries by them).
@@ -45,6 +45,9 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "title", "description": "description", "keywords": "keywords",
         "licence": "licence", "sources": "sources",
         "descriptor": "Data package descriptor (datapackage.json)",
+        "withdrawn_dataset": "{title} – withdrawn",
+        "withdrawn_version": "{title} – version {number} withdrawn",
+        "withdrawn_because": "Withdrawn: {reason}",
     },
     "cy": {
         "feed_title": "Data llywodraeth leol Cymru: setiau data newydd a newidiedig",
@@ -64,6 +67,9 @@ TEXT: dict[str, dict[str, str]] = {
         "title": "teitl", "description": "disgrifiad", "keywords": "allweddeiriau",
         "licence": "trwydded", "sources": "ffynonellau",
         "descriptor": "Disgrifydd y pecyn data (datapackage.json)",
+        "withdrawn_dataset": "{title} – wedi'i dynnu'n ôl",
+        "withdrawn_version": "{title} – fersiwn {number} wedi'i thynnu'n ôl",
+        "withdrawn_because": "Wedi'i dynnu'n ôl: {reason}",
     },
 }
 
@@ -74,6 +80,23 @@ class Published:
 
     version: DatasetVersion
     previous: DatasetVersion | None
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """A withdrawal, with the version that describes what was withdrawn (the
+    version itself, or the dataset's newest)."""
+
+    withdrawal: Withdrawal
+    version: DatasetVersion
+
+    @property
+    def moment(self) -> datetime:
+        return as_utc(self.withdrawal.withdrawn_at)
+
+
+def moment(item: Published | Withdrawn) -> datetime:
+    return item.moment if isinstance(item, Withdrawn) else item.version.published_utc
 
 
 @dataclass(frozen=True)
@@ -97,14 +120,19 @@ def entry_id(version: DatasetVersion, language: str) -> str:
     return f"{TAG}datasets/{version.dataset.name}/versions/{version.number}/{language}"
 
 
-def build_feed(published: Sequence[Published], language: str, links: FeedLinks,
+def withdrawal_entry_id(withdrawal: Withdrawal, language: str) -> str:
+    return f"{TAG}datasets/{withdrawal.dataset.name}/withdrawals/{withdrawal.id}/{language}"
+
+
+def build_feed(published: Sequence[Published | Withdrawn], language: str, links: FeedLinks,
                dataset: DatasetVersion | None = None,
                publisher: attribution.Agent = attribution.DEFAULT_PUBLISHER) -> bytes:
-    """The feed of ``published`` (newest first) in ``language``: of every
-    dataset, or of one when ``dataset`` (its latest version) is given. The
-    portal's ``publisher`` is the feed's author; each entry's authors are who
-    made that version's data (:func:`portal.attribution.creators`): never the
-    Wales Audit Office for demonstration data."""
+    """The feed of ``published`` (publications and withdrawals, newest first)
+    in ``language``: of every dataset, or of one when ``dataset`` (its newest
+    version) is given. The portal's ``publisher`` is the feed's author; each
+    entry's authors are who made that version's data
+    (:func:`portal.attribution.creators`): never the Wales Audit Office for
+    demonstration data."""
     text = TEXT[language]
     feed = FeedGenerator()
     feed.register_extension("typed_links", _NoFeedExtension, TypedLinks, rss=False)
@@ -117,9 +145,12 @@ def build_feed(published: Sequence[Published], language: str, links: FeedLinks,
     feed.link(href=links.page, rel="alternate", type="text/html", hreflang=language)
     for other, url in links.translations.items():
         feed.link(href=url, rel="alternate", type=MEDIATYPE, hreflang=other)
-    feed.updated(max((p.version.published_utc for p in published), default=BEFORE_ANY_VERSION))
+    feed.updated(max((moment(p) for p in published), default=BEFORE_ANY_VERSION))
     for item in published:
-        _entry(feed.add_entry(order="append"), item, language, links, publisher)
+        if isinstance(item, Withdrawn):
+            _withdrawal_entry(feed.add_entry(order="append"), item, language, links)
+        else:
+            _entry(feed.add_entry(order="append"), item, language, links, publisher)
     return feed.atom_str(pretty=True)
 
 
@@ -130,6 +161,23 @@ def _person(agent: attribution.Agent, language: str) -> dict[str, str]:
     if agent.email:
         person["email"] = agent.email
     return person
+
+
+def _withdrawal_entry(entry: FeedEntry, item: Withdrawn, language: str, links: FeedLinks) -> None:
+    text = TEXT[language]
+    withdrawal, version = item.withdrawal, item.version
+    title = version.text("title", language)
+    reason = withdrawal.text("reason", language)
+    entry.id(withdrawal_entry_id(withdrawal, language))
+    entry.title(text["withdrawn_version"].format(title=title, number=withdrawal.version.number)
+                if withdrawal.version is not None else text["withdrawn_dataset"].format(title=title))
+    entry.updated(item.moment)
+    entry.published(item.moment)
+    summary = text["withdrawn_because"].format(reason=reason)
+    entry.summary(summary)
+    entry.content(f"<p>{html.escape(summary)}</p>", type="html")
+    entry.typed_links.add(href=links.landing_page(version), rel="alternate", type="text/html",
+                          hreflang=language, title=title)
 
 
 def changes(item: Published, language: str) -> list[str]:

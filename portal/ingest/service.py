@@ -35,7 +35,7 @@ class IngestResult:
 
     @property
     def ok(self) -> bool:
-        return self.report.valid
+        return self.report.valid and all(loaded.ok for loaded in self.published)
 
     @property
     def suppressed_primary(self) -> int:
@@ -49,7 +49,8 @@ class IngestResult:
 def ingest_responses(session: Session, responses: str | Path, invitations: str | Path, *,
                      threshold: int = DEFAULT_THRESHOLD, demonstration: bool = False,
                      dry_run: bool = False, changelog: tuple[str, str] | None = None,
-                     now: dt.datetime | None = None,
+                     now: dt.datetime | None = None, progress=None, actor: str = "system",
+                     disclosure_override: str | None = None,
                      publisher: attribution.Agent = attribution.DEFAULT_PUBLISHER) -> IngestResult:
     result = IngestResult(ValidationReport(source=f"{Path(responses).name} + {Path(invitations).name}"))
     try:
@@ -90,5 +91,9 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
             result.report.problems.extend(package_report.problems)
         if not result.report.valid or dry_run:
             return result
-        result.published = publish_all(session, packages, changelog=changelog, now=now)
+        result.published = publish_all(session, packages, changelog=changelog, now=now, progress=progress,
+                                       actor=actor, disclosure_override=disclosure_override)
+        for loaded in result.published:  # why a publication was refused (differencing, the store)
+            result.report.problems.extend(problem for problem in loaded.report.problems
+                                          if problem not in result.report.problems)
     return result

@@ -241,7 +241,71 @@ class CatalogDocument(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-IMMUTABLE = (DatasetVersion, Resource, ResourceField, Artefact)
+class Withdrawal(Base):
+    """A dataset (``version_id`` None) or one version of it taken out of
+    publication: its pages become a tombstone and its URLs answer 410 Gone
+    with the reason. Nothing is deleted; a withdrawal is never undone."""
+
+    __tablename__ = "withdrawals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("dataset_versions.id"), index=True)
+    withdrawn_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    withdrawn_by: Mapped[str] = mapped_column(String(200))
+    reason_en: Mapped[str] = mapped_column(Text)
+    reason_cy: Mapped[str] = mapped_column(Text)
+    # the dataset that replaces a withdrawn dataset, if any (a withdrawn
+    # version is replaced by the dataset's newest version still published)
+    replaced_by: Mapped[str | None] = mapped_column(String(100))
+
+    dataset: Mapped[Dataset] = relationship()
+    version: Mapped[DatasetVersion | None] = relationship()
+
+    def text(self, attribute: str, language: str) -> Any:
+        return getattr(self, f"{attribute}_{'cy' if language == 'cy' else 'en'}")
+
+    def __repr__(self) -> str:
+        return f"<Withdrawal {self.dataset_id} v{self.version_id}>"
+
+
+class PublicationEvent(Base):
+    """The audit trail of publishing: every publication, withdrawal,
+    disclosure override and clean-up, with who, when and why. Append-only."""
+
+    __tablename__ = "publication_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    dataset: Mapped[str | None] = mapped_column(String(100), index=True)
+    version: Mapped[int | None] = mapped_column(Integer)
+    reason_en: Mapped[str | None] = mapped_column(Text)
+    reason_cy: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+
+
+class PublicationRun(Base):
+    """One run of a publication, recorded (and committed) before it writes
+    anything, and closed when it ends: a run still open whose process is gone
+    was killed, and what it wrote is abandoned work for the clean-up."""
+
+    __tablename__ = "publication_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # running, published, unchanged, failed, abandoned
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    datasets: Mapped[str] = mapped_column(Text)
+    # the run's folder of files being written (removed when it ends)
+    work: Mapped[str | None] = mapped_column(Text)
+
+
+IMMUTABLE = (DatasetVersion, Resource, ResourceField, Artefact, Withdrawal, PublicationEvent)
 
 
 @event.listens_for(Session, "before_flush")

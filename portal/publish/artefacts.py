@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from portal import datastore, rowstore
 from portal.model import Artefact, DatasetVersion, Resource
 from portal.publish import formats, spreadsheets
-from portal.storage import ArtefactStore, StoreUnavailable, file_sha256
+from portal.storage import ArtefactStore, StoreUnavailable, file_sha256, put_verified
 
 CSV, JSON, CSV_CY, ZIP = "csv", "json", "csv-cy", "zip"
 XLSX, ODS, XLSX_CY, ODS_CY = "xlsx", "ods", "xlsx-cy", "ods-cy"
@@ -218,16 +218,17 @@ class Stored:
 
 
 def _store(store: ArtefactStore, item: Built, work: Path) -> Stored:
-    """Hash the file, put it (and, for text, its gzip variant) into the store.
+    """Hash the file, put it (and, for text, its gzip variant) into the store
+    and read it back to check its sha256 before the version may be committed.
     No database work: this runs on a worker thread."""
     digest = file_sha256(item.path)
-    store.put_file(item.path, digest, item.mediatype)
+    put_verified(store, item.path, digest, item.mediatype)
     if item.kind in PACKED:
         return Stored(digest, item.path.stat().st_size)
     compressed = work / f"{digest}.gz"
     write_gzip(item.path, compressed)
     packed = file_sha256(compressed)
-    store.put_file(compressed, packed, "application/gzip")
+    put_verified(store, compressed, packed, "application/gzip")
     stored = Stored(digest, item.path.stat().st_size, packed, compressed.stat().st_size)
     compressed.unlink()
     return stored

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import graphlib
 import logging
+import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,13 +22,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from portal import datastore, rowstore, search
-from portal.model import Dataset, DatasetVersion, Resource, ResourceField
+from portal import datastore, queries, rowstore, search
+from portal.anonymise import DEFAULT_THRESHOLD
+from portal.model import Dataset, DatasetVersion, PublicationEvent, Resource, ResourceField, Withdrawal
 from portal.packages import PackageContent, ValidationReport, read_package
 from portal.packages.limits import Limits
 from portal.packages.reader import (DESCRIPTOR, ResourceContent, descriptor_path, external_references,
                                     read_descriptor)
-from portal.publish import artefacts
+from portal.publish import artefacts, differencing, runs
 from portal.queries import latest_version
 from portal.storage import ArtefactStore, StoreUnavailable
 
@@ -42,8 +45,10 @@ UPDATE_CHANGELOG = ("New edition of the data.", "Argraffiad newydd o'r data.")
 @dataclass
 class LoadResult:
     source: str
-    # "published", "unchanged", "invalid", or "not-published" (valid, but held
-    # back because another package loaded with it is invalid)
+    # "published", "unchanged", "invalid", "withdrawn" (the dataset was
+    # withdrawn: nothing is published under its name again), "disclosive"
+    # (refused: it would disclose by differencing), or "not-published"
+    # (valid, but held back because another package loaded with it is not)
     status: str
     report: ValidationReport
     name: str | None = None
@@ -51,7 +56,7 @@ class LoadResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in ("published", "unchanged")
+        return self.status in ("published", "unchanged", "withdrawn")
 
 
 class ReferenceResolver:
@@ -139,11 +144,12 @@ def _declared_references(folder: Path, limits: Limits) -> set[str]:
 
 def load_path(session: Session, path: str | Path, *, changelog: tuple[str, str] | None = None,
               now: dt.datetime | None = None, progress: Progress | None = None,
-              limits: Limits = Limits()) -> list[LoadResult]:
+              limits: Limits = Limits(), actor: str = "system",
+              disclosure_override: str | None = None) -> list[LoadResult]:
     """Validate every package at ``path``; only if all are valid, publish them
     (in dependency order, in one transaction) as new versions."""
     return publish_all(session, validate_path(session, path, limits), changelog=changelog, now=now,
-                       progress=progress)
+                       progress=progress, actor=actor, disclosure_override=disclosure_override)
 
 
 def publish(session: Session, content: PackageContent | None, report: ValidationReport, *,
@@ -157,23 +163,64 @@ def publish(session: Session, content: PackageContent | None, report: Validation
 
 def publish_all(session: Session, packages: list[tuple[PackageContent | None, ValidationReport]], *,
                 changelog: tuple[str, str] | None = None, now: dt.datetime | None = None,
-                progress: Progress | None = None) -> list[LoadResult]:
+                progress: Progress | None = None, actor: str = "system",
+                disclosure_override: str | None = None) -> list[LoadResult]:
     """Publish every package as the next version of its dataset, all in one
     transaction: either every changed package is published, or (on an invalid
-    package or any error) none is."""
+    package, an edition that would disclose by differencing, or any error)
+    none is.
+
+    A new edition of anonymised results is checked against every earlier
+    version of its dataset (:mod:`portal.publish.differencing`) and refused
+    when cells are at risk, unless ``disclosure_override`` gives the reason
+    to publish anyway (kept in the audit trail). Each object put into the
+    artefact store is read back and checked before the commit; the run is
+    recorded first so that a process killed part-way leaves work that
+    :func:`portal.publish.runs.cleanup` finds."""
     if not all(content is not None for content, _ in packages):
         return [LoadResult(report.source, "not-published" if content else "invalid", report,
                            content.name if content else None) for content, report in packages]
+    at_risk = {content.name: disclosure_risks(session, content) for content, _ in packages}
+    if any(at_risk.values()) and not (disclosure_override or "").strip():
+        for content, report in packages:
+            for risk in at_risk[content.name]:
+                report.add(content.name, f"disclosure by differencing: {risk.describe()}",
+                           code="disclosure-by-differencing")
+        return [LoadResult(report.source, "disclosive" if at_risk[content.name] else "not-published",
+                           report, content.name) for content, report in packages]
     now = now or dt.datetime.now(dt.timezone.utc)
     store = artefact_store(session)
     created: list[str] = []
+    engine = session.get_bind()
+    # end the session's (reading) transaction first: on SQLite a snapshot
+    # older than the run's commit could not be written from
+    session.commit()
+    work = Path(tempfile.mkdtemp(prefix="portal-publish-"))
+    run_id = runs.begin(engine, [content.name for content, _ in packages], work)
+    status = runs.FAILED
     try:
-        results = [_stage(session, store, content, report, changelog, now, progress, created)
+        runs.checkpoint("started")
+        results = [_stage(session, store, content, report, changelog, now, progress, created, work)
                    for content, report in packages]
         published = [result.name for result in results if result.status == "published"]
         if published:
             search.reindex(session, published)
+        for result in results:
+            if result.status == "published":
+                risks = at_risk[result.name]
+                session.add(PublicationEvent(
+                    at=now, action="publish", actor=actor, dataset=result.name, version=result.version,
+                    detail={"source": result.report.source}))
+                if risks:
+                    session.add(PublicationEvent(
+                        at=now, action="override-disclosure", actor=actor, dataset=result.name,
+                        version=result.version, reason_en=disclosure_override.strip(),
+                        detail={"cells_at_risk": [risk.describe() for risk in risks]}))
+        session.flush()
+        runs.checkpoint("stored")
         session.commit()
+        status = runs.PUBLISHED if published else runs.UNCHANGED
+        runs.checkpoint("committed")
     except (rowstore.StoreError, StoreUnavailable) as exc:
         session.rollback()
         for _content, report in packages:
@@ -183,11 +230,36 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
     except BaseException:
         session.rollback()
         raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            runs.finish(engine, run_id, status)
+        except SQLAlchemyError as exc:  # the clean-up will see it as abandoned
+            log.warning("could not close publication run %s: %s", run_id, exc)
     try:
         rowstore.vacuum(session.get_bind(), created)
     except SQLAlchemyError as exc:  # only an optimisation: autovacuum will do it later
         log.warning("VACUUM of the new row tables failed: %s", exc)
     return results
+
+
+def disclosure_risks(session: Session, content: PackageContent) -> list[differencing.CellAtRisk]:
+    """The cells of a new edition of anonymised results at risk of disclosure
+    by differencing against every earlier version of its dataset."""
+    if not differencing.applies_to(content.descriptor):
+        return []
+    threshold = differencing.threshold_of(content.descriptor, DEFAULT_THRESHOLD)
+    risks = []
+    for rc in content.resources:
+        if not differencing._has_figures(rc.descriptor):
+            continue
+        earlier = []
+        for version in queries.version_history(session, content.name, include_withdrawn=True):
+            resource = queries.find_resource(version, rc.name)
+            if resource is not None:
+                earlier.append((version.number, rowstore.read(session, datastore.row_table(session, resource))))
+        risks.extend(differencing.check(rc.rows(), sorted(earlier, key=lambda item: item[0]), threshold))
+    return risks
 
 
 def artefact_store(session: Session) -> ArtefactStore:
@@ -199,9 +271,13 @@ def artefact_store(session: Session) -> ArtefactStore:
 
 def _stage(session: Session, store: ArtefactStore, content: PackageContent, report: ValidationReport,
            changelog: tuple[str, str] | None, now: dt.datetime, progress: Progress | None,
-           created: list[str]) -> LoadResult:
+           created: list[str], work: Path) -> LoadResult:
     """Add a new version of ``content`` to the session, unless it is unchanged:
     its rows in tables of their own, its downloads in the store."""
+    if session.scalar(
+            select(Withdrawal.id).join(Withdrawal.dataset)
+            .where(Dataset.name == content.name, Withdrawal.version_id.is_(None))) is not None:
+        return LoadResult(report.source, "withdrawn", report, content.name)
     latest = latest_version(session, content.name)
     if latest is not None and latest.content_hash == content.content_hash:
         return LoadResult(report.source, "unchanged", report, content.name, latest.number)
@@ -217,7 +293,7 @@ def _stage(session: Session, store: ArtefactStore, content: PackageContent, repo
     session.add(version)
     session.flush()
     sources = {rc.name: rc.path for rc in content.resources}
-    with tempfile.TemporaryDirectory(prefix="portal-publish-") as folder:
+    with tempfile.TemporaryDirectory(prefix="version-", dir=work) as folder:
         prepared = {rc.name: _add_resource(session, version, rc, Path(folder), progress, created)
                     for rc in content.resources}
         session.flush()
@@ -227,6 +303,13 @@ def _stage(session: Session, store: ArtefactStore, content: PackageContent, repo
             work=Path(folder), prepared=prepared))
         session.flush()
     return LoadResult(report.source, "published", report, content.name, number)
+
+
+def _hold_after(rows, count: int):
+    for number, row in enumerate(rows, start=1):
+        if number == count:
+            runs.checkpoint("inserting")
+        yield row
 
 
 def _cy(obj: dict) -> dict:
@@ -261,12 +344,16 @@ def _add_resource(session: Session, version: DatasetVersion, rc: ResourceContent
     created.append(table.name)
     label = f"{version.dataset.name}/{rc.name}"
     estimate = max(rc.lines - 1, 0)
-    count = rowstore.insert(connection, table, files.tee(rc.rows()),
+    rows = files.tee(rc.rows())
+    if os.environ.get(runs.HOLD_AT) == "inserting":  # the crash tests: hold once rows are going in
+        rows = _hold_after(rows, rowstore.BATCH + 1)
+    count = rowstore.insert(connection, table, rows,
                             progress=(lambda n: progress(f"{label}: rows", n, max(n, estimate)))
                             if progress else None)
     if progress:
         progress(f"{label}: indexes", None, None)
     rowstore.build_indexes(connection, table, count)
+    runs.checkpoint("rows")
     resource = Resource(
         version=version, name=rc.name, position=rc.position,
         title_en=d["title"], title_cy=_cy(d)["title"],

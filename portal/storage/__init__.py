@@ -10,6 +10,7 @@ failed is merely unreferenced. Nothing here knows about Flask.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import shutil
@@ -43,6 +44,35 @@ class ArtefactStore(Protocol):
     def presigned_url(self, sha256: str, *, filename: str, mediatype: str,
                       expires: int = 300) -> str | None: ...
     def check(self) -> None: ...
+    def objects(self) -> Iterator[tuple[str, dt.datetime]]: ...
+    def leftovers(self) -> Iterator[tuple[str, dt.datetime]]: ...
+    def delete_leftover(self, name: str) -> None: ...
+
+
+def verify(store: ArtefactStore, sha256: str) -> bool:
+    """Whether the stored object's bytes, read back from the store, have the
+    sha256 they are kept under."""
+    digest = hashlib.sha256()
+    try:
+        with store.open(sha256) as handle:
+            for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(chunk)
+    except ObjectMissing:
+        return False
+    return digest.hexdigest() == sha256
+
+
+def put_verified(store: ArtefactStore, path: Path, sha256: str, mediatype: str) -> None:
+    """Put the file into the store, then read it back: an object already there
+    with other bytes (a torn or corrupted write) is replaced; an object that
+    still does not read back as ``sha256`` is an unavailable store."""
+    store.put_file(path, sha256, mediatype)
+    if verify(store, sha256):
+        return
+    store.delete(sha256)
+    store.put_file(path, sha256, mediatype)
+    if not verify(store, sha256):
+        raise StoreUnavailable(f"the artefact {sha256} does not read back with the bytes written")
 
 
 def file_sha256(path: Path) -> str:
@@ -88,6 +118,7 @@ class LocalStore:
                 os.fsync(out.fileno())
             os.chmod(temporary, 0o644)
             os.replace(temporary, target)
+            _fsync_folder(target.parent)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
@@ -139,6 +170,29 @@ class LocalStore:
         """None: a local store has no URLs of its own; it is served from its files."""
         return None
 
+    def objects(self) -> Iterator[tuple[str, dt.datetime]]:
+        """Every stored object's sha256 and when it was written."""
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if len(folder.name) != 2 or not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.name.startswith(folder.name) and _is_key(path.name):
+                    yield path.name, _modified(path)
+
+    def leftovers(self) -> Iterator[tuple[str, dt.datetime]]:
+        """Files a write stopped half-way left behind (``.incoming-*``)."""
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("*/.incoming-*"):
+            yield str(path.relative_to(self.root)), _modified(path)
+
+    def delete_leftover(self, name: str) -> None:
+        path = self.root / name
+        if path.parent.parent == self.root and path.name.startswith(".incoming-"):
+            path.unlink(missing_ok=True)
+
     def check(self) -> None:
         if not self.root.exists():
             try:
@@ -147,6 +201,28 @@ class LocalStore:
                 raise StoreUnavailable(f"the artefact folder {self.root} cannot be created: {exc}") from exc
         if not os.access(self.root, os.R_OK | os.X_OK):
             raise StoreUnavailable(f"the artefact folder {self.root} cannot be read")
+
+
+def _is_key(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
+def _modified(path: Path) -> dt.datetime:
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename into ``folder`` durable (POSIX: the folder's entry)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def make_store(settings: dict) -> ArtefactStore:

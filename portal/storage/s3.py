@@ -237,6 +237,25 @@ class S3Store:
     def local_path(self, sha256: str) -> None:
         return None
 
+    def objects(self):
+        """Every stored object's sha256 and when it was written."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        with self._errors(f"listing of {self.prefix or '/'}"):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for item in page.get("Contents", []):
+                    name = item["Key"][len(self.prefix):]
+                    folder, _, sha256 = name.partition("/")
+                    if _SHA256.fullmatch(sha256) and folder == sha256[:2]:
+                        yield sha256, item["LastModified"]
+
+    def leftovers(self):
+        """None: an S3 upload is whole or absent (multipart uploads that
+        stop are removed by the bucket's lifecycle rule)."""
+        return iter(())
+
+    def delete_leftover(self, name: str) -> None:
+        return None
+
     def fetch(self, sha256: str, byte_range: tuple[int, int] | None = None
               ) -> tuple[Iterator[bytes], int]:
         """The object's bytes, or the inclusive byte range (first, last) of

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from portal import attribution, queries
@@ -13,7 +13,7 @@ from portal.errors import problem
 from portal.extensions import session
 from portal.feeds import atom, dcat, files, sitemap as sitemap_xml
 from portal.i18n import negotiate
-from portal.model import CatalogDocument, DatasetVersion, Resource
+from portal.model import CatalogDocument, Dataset, DatasetVersion, Resource
 from portal.web.downloads import pinned_archive_url, resource_url
 from portal.web.sitemap import sitemap_pages
 
@@ -272,23 +272,37 @@ def _published(history: list[DatasetVersion]) -> list[atom.Published]:
             for i, version in enumerate(history)]
 
 
+def _entries(db, name: str) -> tuple[list, list[DatasetVersion]]:
+    """Every publication of dataset ``name`` (withdrawn ones too: they were
+    published) and every withdrawal, with its history newest first."""
+    history = queries.version_history(db, name, include_withdrawn=True)
+    entries: list = _published(history)
+    for withdrawal in queries.withdrawals(db, name):
+        entries.append(atom.Withdrawn(withdrawal, withdrawal.version or history[0]))
+    return entries, history
+
+
+def _newest_first(entries: list) -> list:
+    return sorted(entries, key=lambda item: (atom.moment(item), isinstance(item, atom.Withdrawn),
+                                             item.version.id), reverse=True)
+
+
 @bp.get("/feeds/datasets.atom")
 def datasets_feed():
+    """Every publication and withdrawal, newest first."""
     lang = _language()
     db = session()
-    published = [item for version in queries.latest_versions(db)
-                 for item in _published(queries.version_history(db, version.dataset.name))]
-    published.sort(key=lambda p: (p.version.published_utc, p.version.id), reverse=True)
-    return _feed(lang, published, None)
+    names = db.scalars(select(Dataset.name).where(Dataset.versions.any()).order_by(Dataset.name))
+    return _feed(lang, _newest_first([item for name in list(names) for item in _entries(db, name)[0]]), None)
 
 
 @bp.get("/feeds/datasets/<name>.atom")
 def dataset_feed(name: str):
     lang = _language()
-    history = queries.version_history(session(), name)
+    entries, history = _entries(session(), name)
     if not history:
         abort(404, f"No dataset named {name!r} is published.")
-    return _feed(lang, _published(history), history[0])
+    return _feed(lang, _newest_first(entries), history[0])
 
 
 @bp.get("/sitemap.xml")

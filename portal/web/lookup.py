@@ -1,18 +1,30 @@
 """Published versions and resources named in a URL, or a 404 that says what
-exists; shared by the downloads and the JSON API."""
+exists (a 410 with the reason for what was withdrawn); shared by the pages,
+the downloads and the JSON API."""
 from __future__ import annotations
 
 from flask import abort
 
 from portal import queries
+from portal.errors import Withdrawn
 from portal.extensions import session
 from portal.model import DatasetVersion, Resource
+from portal.publish.withdraw import replacement
+
+
+def gone_if_withdrawn(name: str, number: int | None) -> None:
+    """410 Gone, with the reason, when dataset ``name`` (or its version
+    ``number``) was withdrawn."""
+    withdrawal = queries.withdrawal_of(session(), name, number)
+    if withdrawal is not None:
+        raise Withdrawn(withdrawal, replacement(session(), withdrawal))
 
 
 def version_or_404(name: str, number: int | None) -> DatasetVersion:
     """Version ``number`` of dataset ``name`` (the latest when None)."""
     version = queries.get_version(session(), name, number)
     if version is None:
+        gone_if_withdrawn(name, number)
         if number is not None and queries.latest_version(session(), name) is not None:
             abort(404, f"Dataset {name!r} has no version {number}.")
         abort(404, f"No dataset named {name!r} is published.")

@@ -10,6 +10,7 @@ from portal import datastore, queries, search
 from portal.extensions import session
 from portal.vocabulary import FORMATS, KINDS, THEMES, label
 from portal.web import dataset_page
+from portal.web.lookup import gone_if_withdrawn
 
 bp = Blueprint("pages", __name__, url_prefix="/<lang(en,cy):lang>")
 
@@ -98,14 +99,18 @@ def _dataset_page(lang: str, name: str, number: int | None):
     db = session()
     version = queries.get_version(db, name, number)
     if version is None:
+        gone_if_withdrawn(name, number)
         abort(404)
-    history = queries.version_history(db, name)
+    history = queries.version_history(db, name, include_withdrawn=True)
+    withdrawn = {w.version_id: w for w in queries.withdrawals(db, name)}
+    latest = next(item for item in history if item.id not in withdrawn)
     landing = {code: url_for("pages.dataset", lang=code, name=name, _external=True) for code in ("en", "cy")}
     pinned = url_for("pages.dataset_version", lang=lang, name=name, number=version.number, _external=True)
     preview = dataset_page.preview(version, lang)
     status = 400 if preview.error else 200
     return render_template(
-        "pages/dataset.html", version=version, history=history, latest=history[0], preview=preview,
+        "pages/dataset.html", version=version, history=history, latest=latest, preview=preview,
+        withdrawn=withdrawn,
         citation=dataset_page.citation(version, lang, pinned),
         json_ld=dataset_page.json_ld(version, history[-1].published_utc, landing),
         api_base=url_for("service.root", _external=True).rstrip("/"), cell=datastore.csv_value,

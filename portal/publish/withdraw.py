@@ -1,0 +1,82 @@
+"""Withdrawal of a dataset, or of one of its versions.
+
+What is withdrawn stops being published at once: its pages become a
+tombstone (what it was, why it went, when, what replaces it), its downloads
+and API URLs answer 410 Gone with the reason, the catalogues (DCAT, CKAN,
+search, sitemap) stop listing it; the changelog keeps it and the Atom feed
+says it went. Nothing is deleted: the rows, files and version records stay,
+and the withdrawal, with who, when and why, is kept in the audit trail.
+Nothing here knows about Flask.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal import queries, search
+from portal.model import Dataset, DatasetVersion, PublicationEvent, Withdrawal
+
+MAX_REASON = 2_000
+
+
+class WithdrawalError(ValueError):
+    """A withdrawal that cannot be made; the message says why."""
+
+
+def withdraw(session: Session, name: str, *, reason_en: str, reason_cy: str, actor: str,
+             version: int | None = None, replaced_by: str | None = None,
+             now: dt.datetime | None = None) -> Withdrawal:
+    """Withdraw dataset ``name`` (``version`` None) or its version ``version``,
+    with the reason in English and Welsh; ``replaced_by``: the name of a
+    published dataset that replaces a withdrawn dataset. Commits."""
+    reason_en, reason_cy = (reason_en or "").strip(), (reason_cy or "").strip()
+    if not reason_en or not reason_cy:
+        raise WithdrawalError("give the reason in both languages (English and Welsh).")
+    if len(reason_en) > MAX_REASON or len(reason_cy) > MAX_REASON:
+        raise WithdrawalError(f"a reason may be at most {MAX_REASON} characters long.")
+    if "\x00" in name:
+        raise WithdrawalError("no such dataset.")
+    dataset = session.scalar(select(Dataset).where(Dataset.name == name))
+    if dataset is None:
+        raise WithdrawalError(f"no dataset named {name!r} has been published.")
+    previous = queries.withdrawals(session, name)
+    whole = next((w for w in previous if w.version_id is None), None)
+    if whole is not None:
+        raise WithdrawalError(f"the dataset {name!r} was withdrawn already, on "
+                              f"{whole.withdrawn_at:%Y-%m-%d %H:%M} UTC.")
+    target: DatasetVersion | None = None
+    if version is not None:
+        target = session.scalar(select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id,
+                                                             DatasetVersion.number == version))
+        if target is None:
+            raise WithdrawalError(f"the dataset {name!r} has no version {version}.")
+        if any(w.version_id == target.id for w in previous):
+            raise WithdrawalError(f"version {version} of {name!r} was withdrawn already.")
+    if replaced_by is not None:
+        replaced_by = replaced_by.strip()
+        if version is not None:
+            raise WithdrawalError("a withdrawn version is replaced by the dataset's newest version still "
+                                  "published; --replaced-by names a dataset replacing a withdrawn dataset.")
+        if replaced_by == name or queries.latest_version(session, replaced_by) is None:
+            raise WithdrawalError(f"--replaced-by must name another published dataset, not {replaced_by!r}.")
+    now = now or dt.datetime.now(dt.timezone.utc)
+    withdrawal = Withdrawal(dataset=dataset, version=target, withdrawn_at=now, withdrawn_by=actor,
+                            reason_en=reason_en, reason_cy=reason_cy, replaced_by=replaced_by or None)
+    session.add(withdrawal)
+    session.add(PublicationEvent(at=now, action="withdraw", actor=actor, dataset=name, version=version,
+                                 reason_en=reason_en, reason_cy=reason_cy,
+                                 detail={"replaced_by": replaced_by} if replaced_by else None))
+    session.flush()
+    search.reindex(session, [name])
+    session.commit()
+    return withdrawal
+
+
+def replacement(session: Session, withdrawal: Withdrawal) -> DatasetVersion | None:
+    """What replaces what was withdrawn: the replacing dataset's latest
+    version, or, for a version, its dataset's newest version still published."""
+    if withdrawal.version_id is None:
+        return queries.latest_version(session, withdrawal.replaced_by) if withdrawal.replaced_by else None
+    return queries.latest_version(session, withdrawal.dataset.name)
