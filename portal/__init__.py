@@ -19,13 +19,14 @@ def create_app(config: dict | None = None) -> Flask:
     from portal import cli, errors, extensions, i18n
     from portal.api import v1 as api_v1
     from portal.api import ckan as ckan_api
-    from portal.web import content, councils, downloads, feeds, http, pages, service, urls
+    from portal.web import admin, auth, content, councils, downloads, feeds, http, pages, service, urls
 
     extensions.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     http.init_app(app)
     urls.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(councils.bp)
     app.register_blueprint(downloads.bp)
@@ -33,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(content.bp)
     app.register_blueprint(ckan_api.bp)
+    app.register_blueprint(admin.bp)
     api_v1.init_app(app)
     cli.init_app(app)
     return app

@@ -9,7 +9,7 @@ from portal.db import make_engine
 from portal.migrate import downgrade, is_current, upgrade
 from portal.model import Base
 
-TABLES = {"datasets", "dataset_versions", "resources", "resource_fields", "artefacts", "catalog_documents",
+TABLES = {"datasets", "dataset_versions", "resources", "resource_fields", "artefacts", "catalog_documents", "users", "api_tokens", "login_failures", "jobs",
           "search_documents", "dataset_facets", "alembic_version"}
 # Full-text search structures made by the migrations for one database only.
 DIALECT_ONLY = ("search_fts", "ix_search_documents_tsv")

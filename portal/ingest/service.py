@@ -49,7 +49,9 @@ class IngestResult:
 def ingest_responses(session: Session, responses: str | Path, invitations: str | Path, *,
                      threshold: int = DEFAULT_THRESHOLD, demonstration: bool = False,
                      dry_run: bool = False, changelog: tuple[str, str] | None = None,
-                     now: dt.datetime | None = None) -> IngestResult:
+                     now: dt.datetime | None = None, folder: str | Path | None = None) -> IngestResult:
+    """``folder``: where the output packages are written (and kept); by
+    default a temporary folder, removed when done."""
     result = IngestResult(ValidationReport(source=f"{Path(responses).name} + {Path(invitations).name}"))
     try:
         check_threshold(threshold)
@@ -81,9 +83,11 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
 
     # the packages are read from their files as they are published: keep the
     # folder until then
-    with tempfile.TemporaryDirectory(prefix="portal-ingest-") as folder:
+    with tempfile.TemporaryDirectory(prefix="portal-ingest-") as temporary:
+        target = Path(folder) if folder is not None else Path(temporary)
+        target.mkdir(parents=True, exist_ok=True)
         packages = [read_package(path, resolver=resolver) for path in write_packages(
-            Path(folder), cells, result.suppression, rates, area_names, characteristics, demonstration)]
+            target, cells, result.suppression, rates, area_names, characteristics, demonstration)]
         for content, package_report in packages:
             result.report.problems.extend(package_report.problems)
         if not result.report.valid or dry_run:
