@@ -154,36 +154,41 @@ def run_once(session: Session, context: Context) -> Job | None:
     job = claim(session)
     if job is None:
         return None
-    reporter = Reporter(session, context.progress_engine, job.id)
+    job_id = job.id
+    reporter = Reporter(session, context.progress_engine, job_id)
     try:
         if job.status == CHECKING:
             check(session, job, context, reporter)
             if job.status == READY and job.auto_publish:
-                job.status = PUBLISHING
-                session.commit()
+                _update(session, job.id, status=PUBLISHING, heartbeat_at=now())
         if job.status == PUBLISHING:
             publish(session, job, context, reporter)
+        session.refresh(job)
     except Exception as exc:  # noqa: BLE001 - a job fails with a reason; the worker lives on
-        log.exception("job %s failed", job.id)
-        session.rollback()
-        job = session.get(Job, job.id)
-        job.status, job.error, job.updated_at = FAILED, f"{exc.__class__.__name__}: {exc}", now()
-        session.commit()
+        log.exception("job %s failed", job_id)
+        _update(session, job_id, status=FAILED, error=f"{exc.__class__.__name__}: {exc}", stage="", updated_at=now())
+        job = session.get(Job, job_id)
     return job
 
 
 class Reporter:
     """Writes a job's stage and progress, at most every PROGRESS_INTERVAL
     seconds, on a connection of its own: the job's transaction may hold rows
-    it would wait for. Where the database cannot take the write at once (a
-    SQLite file locked by the publication), the update is skipped."""
+    it would wait for. Where the database cannot take the write at once, the
+    update is skipped. On SQLite nothing is written while a publication runs:
+    another connection's write would end its transaction (a write after a
+    read must see the latest snapshot), so the page shows "publishing" until
+    it is done."""
 
     def __init__(self, session: Session, engine: Engine | None, job_id: str):
         self.engine = engine or session.get_bind()
         self.job_id = job_id
         self.last = 0.0
+        self.enabled = True
 
     def __call__(self, stage: str, done: int | None = None, total: int | None = None, force: bool = False) -> None:
+        if not self.enabled:
+            return
         moment = time.monotonic()
         if not force and moment - self.last < PROGRESS_INTERVAL:
             return
@@ -213,12 +218,18 @@ def check(session: Session, job: Job, context: Context, report_progress: Reporte
     if report.valid:
         preview = {"datasets": [_preview(session, path, context, report_progress, warnings)
                                 for path in packages]}
-    job.report = {"valid": report.valid, "source": report.source,
-                  "problems": [problem.as_dict() for problem in report.problems],
-                  "checked": list(report.checked), "warnings": warnings, "anonymisation": anonymisation}
-    job.preview = preview
-    job.status = READY if report.valid else INVALID
-    job.stage, job.updated_at = "", now()
+    _update(session, job.id, report={"valid": report.valid, "source": report.source,
+                                     "problems": [problem.as_dict() for problem in report.problems],
+                                     "checked": list(report.checked), "warnings": warnings,
+                                     "anonymisation": anonymisation},
+            preview=preview, status=READY if report.valid else INVALID, stage="", updated_at=now())
+
+
+def _update(session: Session, job_id: str, **values: Any) -> None:
+    """Write the job in a transaction of its own: on SQLite, one begun before
+    the progress written beside it could not write any more."""
+    session.rollback()
+    session.execute(update(Job).where(Job.id == job_id).values(**values))
     session.commit()
 
 
@@ -330,12 +341,15 @@ def publish(session: Session, job: Job, context: Context, report_progress: Repor
                 f"{dataset['name']} version {number} was published after this preview was made "
                 f"(from version {dataset['base_version']}); upload again to see what would change."))
             return
-    session.rollback()
     path = work / "package" if job.kind == PACKAGE else work / "packages"
     if job.kind == PACKAGE:
         path = uploads.package_root(path)
     changelog = (job.changelog_en, job.changelog_cy) if job.changelog_en and job.changelog_cy else None
     report_progress("publishing", force=True)
+    if session.get_bind().dialect.name == "sqlite":
+        report_progress.enabled = False
+    # the publication's transaction starts after the last write beside it
+    session.rollback()
     results = service.load_path(session, path, changelog=changelog, limits=context.limits,
                                 progress=lambda what, done, total: report_progress(f"publishing {what}", done, total))
     if not all(result.ok for result in results):
@@ -355,9 +369,7 @@ def publish(session: Session, job: Job, context: Context, report_progress: Repor
 
 
 def _finish(session: Session, job: Job, status: str, *, error: str | None = None, result: dict | None = None) -> None:
-    job = session.get(Job, job.id)
-    job.status, job.error, job.result, job.stage, job.updated_at = status, error, result, "", now()
-    session.commit()
+    _update(session, job.id, status=status, error=error, result=result, stage="", updated_at=now())
 
 
 def summary(job: Job) -> dict[str, Any]:

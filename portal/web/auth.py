@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Flask, abort, g, redirect, request, url_for
+from flask import Flask, abort, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -92,9 +92,10 @@ def role_required(*roles: str) -> Callable:
 
 def bearer_user() -> User | None:
     """The user of the request's ``Authorization: Bearer`` token, if live."""
-    if "bearer_user" not in g:
+    key = "portal.bearer_user"
+    if key not in request.environ:
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        g.bearer_user = (tokens.authenticate(session(), token.strip())
-                         if scheme.lower() == "bearer" and token.strip() else None)
-    return g.bearer_user
+        request.environ[key] = (tokens.authenticate(session(), token.strip())
+                                if scheme.lower() == "bearer" and token.strip() else None)
+    return request.environ[key]
