@@ -23,7 +23,7 @@
           if (job.total > 0) { bar.max = job.total; bar.value = job.done; bar.textContent = Math.floor(100 * job.done / job.total) + "%"; }
           else { bar.removeAttribute("value"); }
         }
-        if (stage) { stage.textContent = job.stage + (job.total > 0 ? " (" + job.done.toLocaleString() + " / " + job.total.toLocaleString() + ")" : ""); }
+        if (stage) { stage.textContent = job.stage_label + (job.total > 0 ? " (" + job.done.toLocaleString() + " / " + job.total.toLocaleString() + ")" : ""); }
         window.setTimeout(poll, 1000);
       })
       .catch(function () { window.setTimeout(poll, 3000); });

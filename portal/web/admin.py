@@ -158,7 +158,9 @@ def job(lang: str, job_id: str):
 @role_required(*STAFF)
 def job_status(lang: str, job_id: str):
     found = _job_or_404(job_id)
-    return jsonify({**jobs.summary(found), "page": url_for("admin.job", lang=lang, job_id=found.id)})
+    return jsonify({**jobs.summary(found), "stage_label": stage_label(found.stage),
+                    "status_label": _status(found.status),
+                    "page": url_for("admin.job", lang=lang, job_id=found.id)})
 
 
 @bp.post("/jobs/<job_id>/publish")
@@ -289,10 +291,20 @@ def _status(status: str) -> str:
     }.get(status, status)
 
 
+def stage_label(stage: str) -> str:
+    """A job's stage as the worker records it (``comparing councils/councils``), in the page's language."""
+    step, _space, what = (stage or "").partition(" ")
+    label = {"validating": _("Checking the upload"), "comparing": _("Comparing with the published version"),
+             "publishing": _("Publishing")}.get(step)
+    if label is None:
+        return stage
+    return f"{label}: {what}" if what else label
+
+
 def _row_label(row: dict) -> str:
     return ", ".join(f"{key}: {value}" for key, value in row.items() if not key.startswith("_"))
 
 
 @bp.context_processor
 def _labels() -> dict:
-    return {"job_kind": _kind, "job_status_label": _status, "row_label": _row_label}
+    return {"job_kind": _kind, "job_status_label": _status, "row_label": _row_label, "stage_label": stage_label}
