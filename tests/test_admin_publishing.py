@@ -217,3 +217,36 @@ def test_a_preview_made_before_another_publication_is_not_published(app, loaded,
     assert [job.status for job in work(app, loaded)] == ["published", "failed"]
     page = editor.get(urls[1]).get_data(as_text=True)
     assert "was published after this preview was made" in page
+
+
+def test_an_upload_over_the_size_limit_is_a_413(backend, new_database, tmp_path):
+    from tests.conftest import make_app, migrated
+    app = make_app(migrated(new_database(backend)), tmp_path, MAX_CONTENT_LENGTH=10_000)
+    with app.app_context():
+        from portal.extensions import session
+        user = create(session(), "ed@example.org", "editor", PASSWORD)
+        _record, issued = tokens.issue(session(), user, "ci")
+        session().commit()
+    client = app.test_client()
+    big = io.BytesIO(b"0" * 20_000)
+    response = client.post("/api/v1/datasets/councils/versions", headers={"Authorization": f"Bearer {issued}"},
+                           data={"package": (big, "p.zip")}, content_type="multipart/form-data")
+    assert response.status_code == 413 and response.mimetype == "application/problem+json"
+    sign_in(client, "ed@example.org")
+    token = csrf_token(client, "/cy/admin/upload/package")
+    response = client.post("/cy/admin/upload/package", data={"csrf_token": token,
+                                                             "package": (io.BytesIO(b"0" * 20_000), "p.zip")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "Mae’r ffeil yn rhy fawr" in response.get_data(as_text=True)
+    assert not any(Path(app.config["UPLOADS_PATH"]).glob("*/*"))
+
+
+def test_the_worker_command_does_the_waiting_jobs(app, loaded, token, tmp_path):
+    client = app.test_client()
+    response = client.post("/api/v1/datasets/councils/versions", headers=token, data={
+        "package": (io.BytesIO(package_zip(changed_councils(tmp_path))), "councils.zip")},
+        content_type="multipart/form-data")
+    result = app.test_cli_runner().invoke(args=["portal", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert client.get(response.headers["Location"], headers=token).get_json()["status"] == "published"
