@@ -122,6 +122,8 @@ def test_responses_upload_shows_the_anonymisation_report(app, loaded, editor):
         content_type="multipart/form-data")
     assert response.status_code == 303
     assert [job.status for job in work(app, loaded)] == ["ready"]
+    # the raw responses are gone once aggregated
+    assert not list(Path(app.config["UPLOADS_PATH"]).glob(f"*/{jobs.RESPONSES_FILE}"))
     page = editor.get(response.headers["Location"]).get_data(as_text=True)
     assert "Anonymisation report" in page and "Suppressed by the secondary rule" in page
     assert "maturity-scores" in page and "A new dataset: its first version." in page

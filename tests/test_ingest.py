@@ -162,7 +162,7 @@ def test_no_respondent_level_data_is_stored(demo_published):
         f"{name}_fts{part}" for name in row_tables for part in ("", "_data", "_idx", "_docsize", "_config")}
     assert {name for name in tables if not name.startswith("rows_")} == {
         "alembic_version", "datasets", "dataset_versions", "resources", "resource_fields", "artefacts",
-        "catalog_documents",
+        "catalog_documents", "users", "api_tokens", "login_failures", "jobs",
         "search_documents", "dataset_facets"}
 
 

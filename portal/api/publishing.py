@@ -46,12 +46,10 @@ JOB_SCHEMA = {
             "url": {"type": "string", "format": "uri"}}}},
     },
 }
-ERRORS = {"401": {"$ref": "#/components/responses/UNAUTHORIZED"},
-          "403": {"$ref": "#/components/responses/FORBIDDEN"}}
+ERRORS = {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}
 ACCEPTED = {"202": {"description": "Accepted: the upload waits for the worker; poll the job at `Location`.",
                     "content": {"application/json": {"schema": JOB_SCHEMA}}},
-            "400": {"$ref": "#/components/responses/BAD_REQUEST"},
-            "413": {"$ref": "#/components/responses/REQUEST_ENTITY_TOO_LARGE"}, **ERRORS}
+            "400": "BAD_REQUEST", "413": "REQUEST_ENTITY_TOO_LARGE", **ERRORS}
 CHANGELOG = {"changelog_en": {"type": "string", "description": "What changed, in English."},
              "changelog_cy": {"type": "string", "description": "What changed, in Welsh."}}
 
@@ -115,7 +113,7 @@ def _accepted(job: Job, files: dict[str, FileStorage]):
 @bp.route("/datasets/<name>/versions", methods=["POST"])
 @bp.doc(security=SECURITY, responses=ACCEPTED, parameters=[
     {"in": "path", "name": "name", "description": "The dataset's name (the package's own).",
-     "example": "councils"}],
+     "schema": {"type": "string"}, "example": "councils"}],
     requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["package"],
         "properties": {"package": {"type": "string", "format": "binary",
@@ -177,11 +175,12 @@ def ingest():
 
 
 @bp.route("/jobs/<job_id>", methods=["GET"])
-@bp.doc(security=SECURITY, parameters=[{"in": "path", "name": "job_id", "description": "The job's id."}],
+@bp.doc(security=SECURITY, parameters=[{"in": "path", "name": "job_id", "description": "The job's id.",
+                                    "schema": {"type": "string"}}],
         responses={"200": {"description": "The job: its status, progress, problems and, once published, "
                                           "the versions' URLs.",
                            "content": {"application/json": {"schema": JOB_SCHEMA}}},
-                   "404": {"$ref": "#/components/responses/NOT_FOUND"}, **ERRORS})
+                   "404": "NOT_FOUND", **ERRORS})
 def job(job_id: str):
     """A publishing job"""
     refused = _refused()

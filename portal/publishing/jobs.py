@@ -213,6 +213,8 @@ def check(session: Session, job: Job, context: Context, report_progress: Reporte
         report, anonymisation, packages = _check_package(session, job, work, context)
     else:
         report, anonymisation, packages = _check_responses(session, job, work)
+        # respondent-level data is kept no longer than it takes to aggregate it
+        (work / RESPONSES_FILE).unlink(missing_ok=True)
     warnings: list[dict] = []
     preview = None
     if report.valid:
