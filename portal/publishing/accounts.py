@@ -155,6 +155,7 @@ def sign_in(session: Session, email: str, password: str, address: str = "",
         user.password_hash = HASHER.hash(password)
     user.last_login_at = moment
     session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    forget_old_failures(session, moment)
     session.commit()
     return SignIn(user=user)
 
