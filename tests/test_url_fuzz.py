@@ -59,6 +59,7 @@ def url_samples(published_app) -> dict[str, list[str]]:
             "logic_function": sorted(ckan_actions.ACTIONS) + ["package_create"],
             "rest": ["action", "util/status/show", "3"],
             "filename": [path.name for path in STATIC.iterdir()],
+            "job_id": ["0" * 32, "not-a-job"],
         }
 
 
