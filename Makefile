@@ -63,8 +63,12 @@ db: install translations ## Create or upgrade the database, load datasets/, and 
 	$(FLASK) portal load datasets
 	$(FLASK) portal ingest-responses $(DEMO)/responses.csv $(DEMO)/invitations.csv --demo --if-unpublished
 
-run: db ## Set up, then serve the portal with gunicorn on HOST:PORT
-	HOST="$(HOST)" PORT="$(PORT)" WORKERS="$(WORKERS)" exec $(BIN)/gunicorn -c gunicorn.conf.py "portal:create_app()"
+# The worker (uploads checked and published in the background) runs beside
+# gunicorn, and stops with it.
+run: db ## Set up, then serve the portal with gunicorn on HOST:PORT, and the upload worker beside it
+	$(FLASK) portal worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	HOST="$(HOST)" PORT="$(PORT)" WORKERS="$(WORKERS)" $(BIN)/gunicorn -c gunicorn.conf.py "portal:create_app()"
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own
 # browser here); installed only when missing, so later runs print nothing.

@@ -20,7 +20,8 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.api import v1 as api_v1
     from portal.api import ckan as ckan_api
     from portal.api import ckan_web
-    from portal.web import content, councils, downloads, feeds, http, pages, search_engines, service, site, urls
+    from portal.web import (admin, auth, content, councils, downloads, feeds, http, pages, search_engines, service,
+                            site, urls)
 
     extensions.init_app(app)
     i18n.init_app(app)
@@ -29,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     urls.init_app(app)
     search_engines.init_app(app)
     site.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(councils.bp)
     app.register_blueprint(downloads.bp)
@@ -37,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(content.bp)
     app.register_blueprint(ckan_api.bp)
     app.register_blueprint(ckan_web.bp)
+    app.register_blueprint(admin.bp)
     api_v1.init_app(app)
     cli.init_app(app)
     return app

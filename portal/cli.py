@@ -1,10 +1,13 @@
 """``flask --app portal portal ...``: init-db, validate, load, build-downloads,
-ingest-responses, withdraw, cleanup."""
+ingest-responses, withdraw, cleanup, users, tokens, worker."""
 from __future__ import annotations
 
 import datetime as dt
 import getpass
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -19,9 +22,12 @@ from portal.db import make_engine
 from portal.extensions import engine, session, store, use_engine
 from portal.ingest import demo
 from portal.ingest.service import OUTPUTS, ingest_responses
+from portal.model import ROLES
 from portal.packages.limits import Limits
 from portal.publish import artefacts, runs, service
 from portal.publish.withdraw import WithdrawalError, withdraw
+from portal.publishing import accounts, jobs, tokens
+from portal.publishing.uploads import UploadLimits
 from portal.web import feeds
 
 
@@ -328,3 +334,162 @@ def _require_schema() -> None:
                                    f"{exc.__class__.__name__}: {reason}")
     if not current:
         raise click.ClickException("the database is not up to date; run `flask --app portal portal init-db`.")
+
+
+# -- accounts, tokens and the worker ------------------------------------------------------
+
+@portal_cli.group("users")
+def users_cli() -> None:
+    """Accounts of the publisher's staff (there is no default account)."""
+
+
+def _password(confirm: bool = True) -> str:
+    """The password from PORTAL_PASSWORD, else asked for (hidden, twice)."""
+    password = os.environ.get("PORTAL_PASSWORD")
+    if password:
+        return password
+    return click.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="admin or editor.")
+def users_create(email: str, role: str) -> None:
+    """Create an account; the password comes from PORTAL_PASSWORD or a prompt."""
+    _require_schema()
+    try:
+        user = accounts.create(session(), email, role, _password())
+        session().commit()
+    except accounts.AccountError as exc:
+        session().rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """Every account: address, role, whether active, last sign-in."""
+    _require_schema()
+    for user in accounts.all_users(session()):
+        last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never signed in"
+        click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}\t{last}")
+
+
+@users_cli.command("disable")
+@click.argument("email")
+def users_disable(email: str) -> None:
+    """Disable an account: it can no longer sign in or use its tokens."""
+    _require_schema()
+    try:
+        user = accounts.get(session(), email)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    accounts.disable(user)
+    session().commit()
+    click.echo(f"Disabled {user.email}.")
+
+
+@users_cli.command("reset-password")
+@click.argument("email")
+def users_reset_password(email: str) -> None:
+    """Set a new password (PORTAL_PASSWORD or a prompt); ends the account's sessions."""
+    _require_schema()
+    try:
+        user = accounts.get(session(), email)
+        accounts.set_password(user, _password())
+        session().commit()
+    except accounts.AccountError as exc:
+        session().rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"New password set for {user.email}.")
+
+
+@portal_cli.group("tokens")
+def tokens_cli() -> None:
+    """API tokens for publishing by machine."""
+
+
+@tokens_cli.command("issue")
+@click.argument("email")
+@click.argument("name")
+def tokens_issue(email: str, name: str) -> None:
+    """Issue a token NAME to the account EMAIL; the token is printed once."""
+    _require_schema()
+    try:
+        user = accounts.get(session(), email)
+        if not user.active:
+            raise accounts.AccountError(f"The account {user.email} is disabled.")
+        _record, token = tokens.issue(session(), user, name)
+        session().commit()
+    except accounts.AccountError as exc:
+        session().rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(token)
+
+
+@tokens_cli.command("list")
+def tokens_list() -> None:
+    """Every token: number, name, account, first characters, last use, state."""
+    _require_schema()
+    for record in tokens.for_user(session()):
+        used = record.last_used_at.strftime("%Y-%m-%d %H:%M UTC") if record.last_used_at else "never used"
+        state = "revoked" if record.revoked_at else "live"
+        click.echo(f"{record.id}\t{record.name}\t{record.user.email}\t{record.prefix}…\t{used}\t{state}")
+
+
+@tokens_cli.command("revoke")
+@click.argument("number", type=int)
+def tokens_revoke(number: int) -> None:
+    """Revoke the token with this NUMBER (see `tokens list`)."""
+    _require_schema()
+    try:
+        record = tokens.revoke(session(), number)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    session().commit()
+    click.echo(f"Revoked {record.name}.")
+
+
+def job_context() -> jobs.Context:
+    config = current_app.config
+    limits = _limits()
+    url = config["DATABASE_URL"]
+    # progress is written beside the job's own transaction, and given up at
+    # once rather than waited for (see portal.publishing.jobs.Reporter)
+    progress_engine = make_engine(url, connect_timeout=config["DATABASE_CONNECT_TIMEOUT"],
+                                  statement_timeout=0.05 if url.startswith("sqlite") else 5.0)
+    return jobs.Context(uploads=Path(config["UPLOADS_PATH"]), limits=limits,
+                        upload_limits=UploadLimits(max_bytes=limits.file_bytes,
+                                                   max_members=config["UPLOAD_MAX_MEMBERS"]),
+                        progress_engine=progress_engine, after_publish=lambda: feeds.build_catalogue(current_app))
+
+
+@portal_cli.command("worker")
+@click.option("--once", is_flag=True, help="Do the waiting jobs, then stop.")
+@click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between looks for work.")
+def worker(once: bool, interval: float) -> None:
+    """Check and publish uploads in the background (`make run` starts it beside the web server)."""
+    _require_schema()
+    context = job_context()
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    click.echo("Worker started.", err=True)
+    try:
+        while not stopping:
+            try:
+                job = jobs.run_once(session(), context)
+            except SQLAlchemyError as exc:
+                session().rollback()
+                click.echo(f"worker: database error, retrying: {exc.__class__.__name__}", err=True)
+                job = None
+                time.sleep(interval)
+            if job is not None:
+                click.echo(f"job {job.id}: {job.status}", err=True)
+                continue
+            if once:
+                break
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        context.progress_engine.dispose()

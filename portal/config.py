@@ -224,6 +224,18 @@ def load_settings(overrides: dict | None = None) -> dict:
         # Host a request names; more host names the portal answers to, beside its own
         "PORTAL_BASE_URL": os.environ.get("PORTAL_BASE_URL") or None,
         "PORTAL_TRUSTED_HOSTS": os.environ.get("PORTAL_TRUSTED_HOSTS") or "",
+        # Uploads waiting for the worker (a folder every web worker and the
+        # worker process share); the largest upload a request may carry (413
+        # beyond it), and the most members and bytes a zip may unpack to
+        "UPLOADS_PATH": os.environ.get("UPLOADS_PATH") or str(instance_path / "uploads"),
+        "MAX_CONTENT_LENGTH": _positive("PORTAL_MAX_UPLOAD_BYTES", 2 * 1024 ** 3),
+        "UPLOAD_MAX_MEMBERS": _positive("UPLOAD_MAX_MEMBERS", 1000),
+        # Session cookies (signed-in staff only): never readable by scripts,
+        # not sent on cross-site sub-requests; Secure in production
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "portal_session",
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         # production: SQLite is refused unless this is set (a single small host)
         "PORTAL_ALLOW_SQLITE": os.environ.get("PORTAL_ALLOW_SQLITE") or "",
     }

@@ -11,6 +11,7 @@ from flask import Flask, Response, current_app, g, jsonify, make_response, rende
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import Gone, HTTPException, InternalServerError, NotFound, RequestURITooLarge, SecurityError
 
 from portal.db import unavailable
@@ -22,9 +23,13 @@ PROBLEM_MEDIATYPE = "application/problem+json"
 
 TITLES = {
     400: _l("The request could not be understood"),
+    401: _l("You need to sign in"),
+    403: _l("You cannot do that with your account"),
     404: _l("Page not found"),
     405: _l("That method is not allowed here"),
+    413: _l("The file is too large"),
     414: _l("That web address is too long"),
+    429: _l("Too many attempts"),
     500: _l("Something went wrong on our side"),
     503: _l("This is not available at the moment"),
 }
@@ -33,7 +38,11 @@ EXPLANATIONS = {
     404: _l("If you typed the web address, check it is correct. "
             "If you followed a link, the page may have moved."),
     405: _l("This address does not accept that kind of request."),
+    401: _l("Sign in with an account of the publisher's staff, then try again."),
+    403: _l("Only an administrator can do this. Ask one if you need it done."),
+    413: _l("The upload is larger than the portal accepts. Nothing was published or changed."),
     414: _l("Shorten the address: choose fewer filters or a shorter search, or download the whole file."),
+    429: _l("Wait a few minutes, then try again."),
     500: _l("The problem has been recorded. Please try again later."),
     503: _l("A service the portal depends on cannot be reached. Please try again in a minute."),
 }
@@ -99,6 +108,7 @@ def init_app(app: Flask) -> None:
     app.url_value_preprocessor(refuse_nul_in_path)
     app.before_request(refuse_long_request_line)
     app.register_error_handler(SecurityError, handle_untrusted_host)
+    app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(StoreUnavailable, handle_store_unavailable)
     for error_class in DATABASE_ERRORS:
@@ -140,6 +150,17 @@ def handle_http_error(error: HTTPException):
         if name in KEPT_HEADERS:
             response.headers[name] = value
     return response
+
+
+CSRF_EXPLANATION = _l("The form had expired, or did not come from this site. Go back, reload the page "
+                      "and send the form again. Nothing was changed.")
+
+
+def handle_csrf_error(_error: CSRFError):
+    """A form without a valid CSRF token: a 400 page saying so."""
+    _choose_language()
+    return make_response(render_template("errors/error.html", status=400, title=TITLES[400],
+                                         explanation=CSRF_EXPLANATION), 400)
 
 
 def handle_untrusted_host(_error: SecurityError):

@@ -188,6 +188,7 @@ def test_no_respondent_level_data_is_stored(demo_published):
     assert {name for name in tables if not name.startswith("rows_")} == {
         "alembic_version", "datasets", "dataset_versions", "resources", "resource_fields", "artefacts",
         "catalog_documents", "withdrawals", "publication_events", "publication_runs",
+        "users", "api_tokens", "login_failures", "jobs",
         "search_documents", "dataset_facets"}
 
 

@@ -11,7 +11,7 @@ from portal.model import Base
 
 TABLES = {"datasets", "dataset_versions", "resources", "resource_fields", "artefacts", "catalog_documents",
           "search_documents", "dataset_facets", "withdrawals", "publication_events", "publication_runs",
-          "alembic_version"}
+          "users", "api_tokens", "login_failures", "jobs", "alembic_version"}
 # Full-text search structures made by the migrations for one database only.
 DIALECT_ONLY = ("search_fts", "ix_search_documents_tsv")
 

@@ -79,10 +79,15 @@ def test_lastmod_where_known(client, latest):
 
 
 def fixed_pages(app) -> set[str]:
-    """Every page URL whose only argument is the language."""
+    """Every page URL whose only argument is the language, but the admin pages (behind sign-in)."""
     return {f"http://localhost{rule.rule.replace('<lang(en,cy):lang>', lang)}"
             for rule in app.url_map.iter_rules()
-            if rule.arguments == {"lang"} and "GET" in rule.methods for lang in ("en", "cy")}
+            if rule.arguments == {"lang"} and "GET" in rule.methods and not rule.endpoint.startswith("admin.")
+            for lang in ("en", "cy")}
+
+
+def test_admin_pages_are_not_listed(client):
+    assert not [loc for loc in fetch(client) if "/admin/" in loc]
 
 
 def test_empty_portal_lists_its_fixed_pages(app):

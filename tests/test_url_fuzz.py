@@ -65,6 +65,7 @@ def url_samples(published_app) -> dict[str, list[str]]:
             + [f"{v.dataset.name}.{r.name}" for v in versions for r in v.resources],
             "rest": ["action", "util/status/show", "3"],
             "filename": [path.name for path in STATIC.iterdir()],
+            "job_id": ["0" * 32, "not-a-job"],
         }
 
 

@@ -15,7 +15,7 @@ import flask_smorest
 from flask import Flask, Response, request
 from flask_smorest.utils import prepare_response
 
-from portal.api import datasets, reference, schemas
+from portal.api import datasets, publishing, reference, schemas
 from portal.errors import PROBLEM_MEDIATYPE
 
 PREFIX = "/api/v1"
@@ -72,6 +72,7 @@ def init_app(app: Flask) -> Api:
     api = Api(app, spec_kwargs=dict(SPEC), config_prefix=CONFIG_PREFIX)
     api.register_blueprint(datasets.bp)
     api.register_blueprint(reference.bp)
+    publishing.init_app(api)
     app.after_request(allow_any_origin)
     return api
 

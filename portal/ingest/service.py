@@ -51,7 +51,10 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
                      dry_run: bool = False, changelog: tuple[str, str] | None = None,
                      now: dt.datetime | None = None, progress=None, actor: str = "system",
                      disclosure_override: str | None = None,
-                     publisher: attribution.Agent = attribution.DEFAULT_PUBLISHER) -> IngestResult:
+                     publisher: attribution.Agent = attribution.DEFAULT_PUBLISHER,
+                     folder: str | Path | None = None) -> IngestResult:
+    """``folder``: where the output packages are written (and kept); by
+    default a temporary folder, removed when done."""
     result = IngestResult(ValidationReport(source=f"{Path(responses).name} + {Path(invitations).name}"))
     try:
         check_threshold(threshold)
@@ -83,9 +86,11 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
 
     # the packages are read from their files as they are published: keep the
     # folder until then
-    with tempfile.TemporaryDirectory(prefix="portal-ingest-") as folder:
+    with tempfile.TemporaryDirectory(prefix="portal-ingest-") as temporary:
+        target = Path(folder) if folder is not None else Path(temporary)
+        target.mkdir(parents=True, exist_ok=True)
         packages = [read_package(path, resolver=resolver) for path in write_packages(
-            Path(folder), cells, result.suppression, rates, area_names, characteristics, demonstration,
+            target, cells, result.suppression, rates, area_names, characteristics, demonstration,
             publisher)]
         for content, package_report in packages:
             result.report.problems.extend(package_report.problems)

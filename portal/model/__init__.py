@@ -308,6 +308,96 @@ class PublicationRun(Base):
 IMMUTABLE = (DatasetVersion, Resource, ResourceField, Artefact, Withdrawal, PublicationEvent)
 
 
+# -- publishing: accounts, API tokens, sign-in throttling and background jobs ------------
+
+ROLES = ("admin", "editor")
+
+
+class User(Base):
+    """A member of the publisher's staff who signs in to publish. ``role`` is
+    ``admin`` (manages users and tokens, publishes) or ``editor`` (uploads,
+    previews, publishes). ``auth_version`` changes when the password does or
+    the account is disabled, ending every session signed in before."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    auth_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} ({self.role})>"
+
+
+class ApiToken(Base):
+    """A bearer token for the write API, issued to a user. Only the sha256 of
+    the token is kept; the token itself is shown once, when it is issued."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """A failed sign-in, kept so that throttling holds across every worker."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Job(Base):
+    """An upload being checked, previewed and published in the background by
+    the worker (see portal.jobs)."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # package | responses
+    # queued, running, ready, invalid, publishing, published, unchanged, failed, discarded
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    stage: Mapped[str] = mapped_column(String(200), default="")
+    done: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), default=0)
+    total: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), default=0)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True, nullable=True)
+    # the dataset the upload must be a version of (the API's <name>), if any
+    expected_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # publish without waiting for a person: the API's uploads
+    auto_publish: Mapped[bool] = mapped_column(Boolean, default=False)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, nullable=True)
+    preview: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, nullable=True)
+    changelog_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    changelog_cy: Mapped[str | None] = mapped_column(Text, nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User | None] = relationship()
+
+
+IMMUTABLE = (DatasetVersion, Resource, ResourceField, Artefact)
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_changes_to_published_versions(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):

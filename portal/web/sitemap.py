@@ -64,7 +64,13 @@ def sitemap_pages() -> list[PageUrls]:
     return pages
 
 
+# Pages for the publisher's staff, behind sign-in: not for search engines.
+PRIVATE = ("admin.",)
+
+
 def _is_page(rule: Rule) -> bool:
+    if rule.endpoint.startswith(PRIVATE):
+        return False
     return ((rule.endpoint.startswith(BLUEPRINT + ".") or "lang" in rule.arguments)
             and "GET" in (rule.methods or set()) and not rule.build_only and rule.redirect_to is None)
 

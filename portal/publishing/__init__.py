@@ -1,0 +1,7 @@
+"""Publishing by the publisher's staff: accounts and sign-in throttling
+(:mod:`.accounts`), API tokens (:mod:`.tokens`), uploads checked safely
+(:mod:`.uploads`), background jobs and their worker (:mod:`.jobs`), and the
+difference between a new version and the current one (:mod:`.diff`).
+
+Nothing here knows about Flask.
+"""

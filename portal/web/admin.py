@@ -1,0 +1,310 @@
+"""The admin pages under ``/en/admin/`` and ``/cy/admin/``: signing in and
+out, uploads, their jobs (progress, report, preview, publish or discard),
+users and API tokens. Thin views over :mod:`portal.publishing`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.datastructures import FileStorage
+
+from portal.extensions import session
+from portal.model import User
+from portal.publishing import accounts, jobs, tokens, uploads
+from portal.web import forms
+from portal.web.auth import ADMIN, EDITOR, csrf, role_required
+
+bp = Blueprint("admin", __name__, url_prefix="/<lang(en,cy):lang>/admin")
+STAFF = (ADMIN, EDITOR)
+
+
+@bp.before_request
+def _check_csrf() -> None:
+    if request.method == "POST":
+        csrf.protect()
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def uploads_root() -> Path:
+    return Path(current_app.config["UPLOADS_PATH"])
+
+
+def _safe_next(target: str | None, lang: str) -> str:
+    if target and target.startswith(f"/{lang}/admin") and "//" not in target and "\\" not in target:
+        return target
+    return url_for("admin.index", lang=lang)
+
+
+# -- signing in and out -------------------------------------------------------------------
+
+@bp.route("/login", methods=["GET", "POST"])
+def login(lang: str):
+    form = forms.LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        outcome = accounts.sign_in(session(), form.email.data, form.password.data, request.remote_addr or "")
+        if outcome.user is not None:
+            login_user(_signed_in(outcome.user))
+            return redirect(_safe_next(request.args.get("next"), lang))
+        if outcome.reason == "throttled":
+            minutes = max(1, (outcome.retry_after + 59) // 60)
+            form.form_errors.append(_("Too many failed attempts to sign in with this address. "
+                                      "Try again in %(minutes)d minutes.", minutes=minutes))
+            status = 429
+        elif outcome.reason == "disabled":
+            form.form_errors.append(_("This account is disabled. Ask an administrator to enable it."))
+            status = 403
+        else:
+            form.form_errors.append(_("The email address or the password is wrong."))
+            status = 401
+    elif request.method == "POST":
+        status = 400
+    response = render_template("admin/login.html", form=form), status
+    return response
+
+
+def _signed_in(user: User):
+    from portal.web.auth import SignedIn
+    return SignedIn(user)
+
+
+@bp.post("/logout")
+def logout(lang: str):
+    logout_user()
+    return redirect(url_for("admin.login", lang=lang))
+
+
+# -- uploads and jobs ---------------------------------------------------------------------
+
+@bp.get("/")
+@role_required(*STAFF)
+def index(lang: str):
+    return render_template("admin/index.html", jobs=jobs.recent(session()))
+
+
+def _save(storage: FileStorage, target: Path) -> None:
+    storage.stream.seek(0)
+    uploads.save(storage.stream, target, current_app.config["MAX_CONTENT_LENGTH"])
+
+
+@bp.route("/upload/package", methods=["GET", "POST"])
+@role_required(*STAFF)
+def upload_package(lang: str):
+    form = forms.PackageForm()
+    if form.validate_on_submit():
+        job = jobs.new(session(), jobs.PACKAGE, current_user.user)
+        return _queue(job, {jobs.ARCHIVE: form.package.data}, lang)
+    return render_template("admin/upload_package.html", form=form), 400 if request.method == "POST" else 200
+
+
+@bp.route("/upload/responses", methods=["GET", "POST"])
+@role_required(*STAFF)
+def upload_responses(lang: str):
+    form = forms.ResponsesForm()
+    if form.validate_on_submit():
+        job = jobs.new(session(), jobs.RESPONSES, current_user.user,
+                       options={"threshold": form.threshold.data or forms.DEFAULT_THRESHOLD,
+                                "demonstration": bool(form.demonstration.data)})
+        return _queue(job, {jobs.RESPONSES_FILE: form.responses.data,
+                            jobs.INVITATIONS_FILE: form.invitations.data}, lang)
+    return render_template("admin/upload_responses.html", form=form), 400 if request.method == "POST" else 200
+
+
+def _queue(job, files: dict[str, FileStorage], lang: str):
+    save_files(job, files)
+    return redirect(url_for("admin.job", lang=lang, job_id=job.id), 303)
+
+
+def save_files(job, files: dict[str, FileStorage]) -> None:
+    """The job's files in its folder, then the job committed: the worker
+    never sees a job without its files."""
+    work = jobs.folder(uploads_root(), job.id)
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        for name, storage in files.items():
+            _save(storage, work / name)
+        session().commit()
+    except BaseException:
+        session().rollback()
+        uploads.remove(work)
+        raise
+
+
+def _job_or_404(job_id: str):
+    job = jobs.get(session(), job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/jobs/<job_id>")
+@role_required(*STAFF)
+def job(lang: str, job_id: str):
+    found = _job_or_404(job_id)
+    return render_template("admin/job.html", job=found, form=forms.PublishForm(),
+                           summary=jobs.summary(found))
+
+
+@bp.get("/jobs/<job_id>/status.json")
+@role_required(*STAFF)
+def job_status(lang: str, job_id: str):
+    found = _job_or_404(job_id)
+    return jsonify({**jobs.summary(found), "stage_label": stage_label(found.stage),
+                    "status_label": _status(found.status),
+                    "page": url_for("admin.job", lang=lang, job_id=found.id)})
+
+
+@bp.post("/jobs/<job_id>/publish")
+@role_required(*STAFF)
+def publish(lang: str, job_id: str):
+    found = _job_or_404(job_id)
+    form = forms.PublishForm()
+    if not form.validate():
+        return render_template("admin/job.html", job=found, form=form, summary=jobs.summary(found)), 400
+    try:
+        jobs.request_publish(session(), found, form.changelog_en.data, form.changelog_cy.data)
+    except jobs.JobError:
+        session().rollback()
+        flash(_("This upload cannot be published now: it was published or discarded meanwhile."), "error")
+    return redirect(url_for("admin.job", lang=lang, job_id=found.id), 303)
+
+
+@bp.post("/jobs/<job_id>/discard")
+@role_required(*STAFF)
+def discard(lang: str, job_id: str):
+    found = _job_or_404(job_id)
+    try:
+        jobs.discard(session(), found, uploads_root())
+    except jobs.JobError:
+        session().rollback()
+        flash(_("This upload cannot be discarded now."), "error")
+    return redirect(url_for("admin.job", lang=lang, job_id=found.id), 303)
+
+
+# -- users and tokens (administrators only) -----------------------------------------------
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required(ADMIN)
+def users(lang: str):
+    form = forms.UserForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            accounts.create(session(), form.email.data, form.role.data, form.password.data)
+            session().commit()
+            flash(_("The account %(email)s was created.", email=accounts.normalise_email(form.email.data)), "success")
+            return redirect(url_for("admin.users", lang=lang), 303)
+        except accounts.AccountError:
+            session().rollback()
+            form.email.errors.append(_("An account with this email address already exists"))
+            status = 400
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/users.html", form=form, users=accounts.all_users(session())), status
+
+
+@bp.post("/users/<int:user_id>/disable")
+@role_required(ADMIN)
+def disable_user(lang: str, user_id: int):
+    user = session().get(User, user_id) or abort(404)
+    if user.id == current_user.user.id:
+        flash(_("You cannot disable your own account."), "error")
+    else:
+        accounts.disable(user)
+        session().commit()
+        flash(_("The account %(email)s was disabled.", email=user.email), "success")
+    return redirect(url_for("admin.users", lang=lang), 303)
+
+
+@bp.post("/users/<int:user_id>/enable")
+@role_required(ADMIN)
+def enable_user(lang: str, user_id: int):
+    user = session().get(User, user_id) or abort(404)
+    accounts.enable(user)
+    session().commit()
+    flash(_("The account %(email)s was enabled.", email=user.email), "success")
+    return redirect(url_for("admin.users", lang=lang), 303)
+
+
+def _token_form() -> forms.TokenForm:
+    form = forms.TokenForm()
+    form.user.choices = [(u.id, u.email) for u in accounts.all_users(session()) if u.active]
+    return form
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@role_required(ADMIN)
+def tokens_page(lang: str):
+    form = _token_form()
+    issued = None
+    status = 200
+    if form.validate_on_submit():
+        user = session().get(User, form.user.data)
+        if user is None or not user.active:
+            form.user.errors.append(_("Choose an active account"))
+            status = 400
+        else:
+            record, issued = tokens.issue(session(), user, form.name.data)
+            session().commit()
+            form = _token_form()
+            form.name.data = ""
+    elif request.method == "POST":
+        status = 400
+    return render_template("admin/tokens.html", form=form, issued=issued,
+                           tokens=tokens.for_user(session())), status
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@role_required(ADMIN)
+def revoke_token(lang: str, token_id: int):
+    try:
+        record = tokens.revoke(session(), token_id)
+    except accounts.AccountError:
+        abort(404)
+    session().commit()
+    flash(_("The token %(name)s was revoked.", name=record.name), "success")
+    return redirect(url_for("admin.tokens_page", lang=lang), 303)
+
+
+# -- labels for the templates -------------------------------------------------------------
+
+def _kind(kind: str) -> str:
+    return _("data package") if kind == jobs.PACKAGE else _("data tool responses")
+
+
+def _status(status: str) -> str:
+    return {
+        jobs.QUEUED: _("waiting to be checked"), jobs.CHECKING: _("being checked"),
+        jobs.READY: _("checked: ready to publish"), jobs.INVALID: _("invalid: not published"),
+        jobs.PUBLISH_QUEUED: _("waiting to be published"), jobs.PUBLISHING: _("being published"),
+        jobs.PUBLISHED: _("published"), jobs.UNCHANGED: _("unchanged: nothing new to publish"),
+        jobs.FAILED: _("failed: not published"), jobs.DISCARDED: _("discarded"),
+    }.get(status, status)
+
+
+def stage_label(stage: str) -> str:
+    """A job's stage as the worker records it (``comparing councils/councils``), in the page's language."""
+    step, _space, what = (stage or "").partition(" ")
+    label = {"validating": _("Checking the upload"), "comparing": _("Comparing with the published version"),
+             "publishing": _("Publishing")}.get(step)
+    if label is None:
+        return stage
+    return f"{label}: {what}" if what else label
+
+
+def _row_label(row: dict) -> str:
+    return ", ".join(f"{key}: {value}" for key, value in row.items() if not key.startswith("_"))
+
+
+@bp.context_processor
+def _labels() -> dict:
+    return {"job_kind": _kind, "job_status_label": _status, "row_label": _row_label, "stage_label": stage_label}
