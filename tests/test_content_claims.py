@@ -67,7 +67,10 @@ def english_and_welsh_files():
     ("neu ychydig iawn", "'no or little investment' is not 'or very little'"),
 ])
 def test_no_welsh_text_keeps_a_corrected_phrase(wrong, why):
-    found = [where for where, text in welsh_texts().items() if wrong in text.casefold()]
+    found = [where for where, text in welsh_texts().items() if wrong in text.casefold()
+             # user accounts (the publishing pages) are cyfrifon: messages about them are
+             # allowed it (the catalogue as a whole is checked message by message)
+             and not (wrong == "cyfrifon" and ("account" in where.casefold() or where.endswith("messages.po")))]
     assert not found, f"{why}: {found}"
 
 

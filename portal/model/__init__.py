@@ -305,8 +305,6 @@ class PublicationRun(Base):
     work: Mapped[str | None] = mapped_column(Text)
 
 
-IMMUTABLE = (DatasetVersion, Resource, ResourceField, Artefact, Withdrawal, PublicationEvent)
-
 
 # -- publishing: accounts, API tokens, sign-in throttling and background jobs ------------
 
@@ -395,7 +393,7 @@ class Job(Base):
     user: Mapped[User | None] = relationship()
 
 
-IMMUTABLE = (DatasetVersion, Resource, ResourceField, Artefact)
+IMMUTABLE = (DatasetVersion, Resource, ResourceField, Artefact, Withdrawal, PublicationEvent)
 
 
 @event.listens_for(Session, "before_flush")
