@@ -30,7 +30,7 @@ from flask import current_app, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal import queries
+from portal import attribution, queries
 from portal.api import ckan_licences
 from portal.api.ckan_params import Gone
 from portal.model import Dataset, DatasetVersion, Resource, as_utc
@@ -278,9 +278,9 @@ def contacts(version: DatasetVersion) -> dict[str, str | None]:
         return {"author": DEMONSTRATION_AUTHOR, "author_email": None,
                 "maintainer": DEMONSTRATION_AUTHOR, "maintainer_email": None}
     name, email = REPORT_AUTHOR
-    publisher = current_app.config.get("PUBLISHER_EN") or name
-    return {"author": name, "author_email": email, "maintainer": publisher,
-            "maintainer_email": email if publisher == name else None}
+    publisher = attribution.publisher(current_app.config)  # who keeps the dataset here
+    return {"author": name, "author_email": email, "maintainer": publisher.name_en,
+            "maintainer_email": publisher.email}
 
 
 def resource_dict(version: DatasetVersion, resource: Resource, fmt: str = "csv") -> dict[str, Any]:
