@@ -17,7 +17,7 @@ from portal.model import PublicationEvent, Withdrawal
 from portal.publishing import jobs
 from portal.publishing.accounts import create
 from tests.test_admin_accounts import PASSWORD, csrf_token, sign_in
-from tests.test_admin_publishing import editor, work  # noqa: F401 - fixture
+from tests.test_admin_publishing import editor, token, work  # noqa: F401 - fixtures
 from tests.test_ingest import INVITATIONS, RESPONSES, ingest_cli
 from tests.test_withdrawal import REASON_CY, REASON_EN, two_versions  # noqa: F401 - fixture
 
@@ -158,8 +158,15 @@ def refused(app, runner, loaded, client, tmp_path) -> str:
     return job_url
 
 
-def test_cells_at_risk_are_a_table_and_an_editor_cannot_override(app, runner, loaded, editor, tmp_path):  # noqa: F811
+def test_cells_at_risk_are_a_table_and_an_editor_cannot_override(app, runner, loaded, editor, token,  # noqa: F811
+                                                                 tmp_path):
     job_url = refused(app, runner, loaded, editor, tmp_path)
+    # the write API's job says so too, with the same cells
+    body = app.test_client().get("/api/v1/jobs/" + job_url.rsplit("/", 1)[1], headers=token).get_json()
+    assert body["status"] == "disclosive" and "disclosure by differencing" in body["error"]
+    assert {"area": "W92000004", "characteristic": "leadership", "group": "all", "version": 1,
+            "respondents": 1} in [{k: c[k] for k in ("area", "characteristic", "group", "version", "respondents")}
+                                  for c in body["cells_at_risk"]]
     page = editor.get(job_url).get_data(as_text=True)
     assert "cells at risk of disclosure by differencing" in page
     table = re.search(r'<table>\s*<caption id="at-risk-caption">(.*?)</table>', page, re.S)

@@ -387,12 +387,14 @@ def publish(session: Session, job: Job, context: Context, report_progress: Repor
     session.rollback()
     results = service.load_path(session, path, changelog=changelog, limits=context.limits,
                                 progress=lambda what, done, total: report_progress(f"publishing {what}", done, total),
-                                actor=options.get("publish_by") or "system",
+                                actor=options.get("publish_by") or (job.user.email if job.user else "system"),
                                 disclosure_override=options.get("disclosure_override"))
     if any(result.status == "disclosive" for result in results):
         session.rollback()
-        _finish(session, job, DISCLOSIVE, result={"cells_at_risk": [
-            cell_at_risk(result.name, risk) for result in results for risk in result.at_risk]})
+        cells = [cell_at_risk(result.name, risk) for result in results for risk in result.at_risk]
+        _finish(session, job, DISCLOSIVE, result={"cells_at_risk": cells}, error=(
+            f"Not published: {len(cells)} cell(s) at risk of disclosure by differencing against earlier "
+            "versions. An administrator may publish it anyway, with a reason, from the upload's admin page."))
         return
     if not all(result.ok for result in results):
         session.rollback()
