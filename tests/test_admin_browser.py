@@ -97,7 +97,7 @@ def test_every_admin_page_type_is_checked():
 
 
 CHECKED = {"admin.login", "admin.index", "admin.upload_package", "admin.upload_responses", "admin.job",
-           "admin.job_status", "admin.users", "admin.tokens_page"}
+           "admin.job_status", "admin.users", "admin.tokens_page", "admin.withdraw"}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -137,7 +137,56 @@ def test_admin_pages_are_accessible(site, chromium, lang, tmp_path):
     page.click("#publish ~ form button[type=submit]")  # no changelog: the error summary
     assert page.locator(".error-summary a[href='#changelog_en']").count() == 1
     assert_accessible(page, "the publish form with errors")
+
+    page.goto(f"{base}/{lang}/admin/withdraw")
+    assert_accessible(page, "the withdrawal page")
+    page.click("main form:not(.inline-action) button[type=submit]")  # nothing filled in: the error summary
+    assert page.locator(".error-summary a[href='#reason_cy']").count() == 1
+    assert_accessible(page, "the withdrawal page with errors")
+    page.select_option("#dataset", "councils")
+    page.fill("#version", "1")
+    page.fill("#reason_en", "A check of the confirmation page.")
+    page.fill("#reason_cy", "Gwiriad o dudalen y cadarnhad.")
+    page.click("main form:not(.inline-action) button[type=submit]")
+    assert page.locator("input[name=confirm][value=yes]").count() == 1
+    assert_accessible(page, "the withdrawal's confirmation page")  # not confirmed: nothing is withdrawn
+
+    job_url = refused_job(app, page, base, lang, tmp_path)
+    assert page.locator("#at-risk-caption").count() == 1
+    assert_accessible(page, "the job page with cells at risk of disclosure")
+    page.click("#override ~ form button[type=submit]")  # no reason: the error summary
+    assert page.locator(".error-summary a[href='#reason']").count() == 1
+    assert_accessible(page, "the override form with errors")
     browser.close()
+
+
+def refused_job(app, page, base: str, lang: str, tmp_path) -> str:
+    """A responses upload, sent to publication from the page, that the
+    differencing check refuses (one respondent more than the published edition)."""
+    from portal.extensions import session
+    from portal.ingest.service import ingest_responses
+    from portal.queries import latest_version
+    from tests.test_admin_withdrawal import corrected_responses
+    from tests.test_ingest import INVITATIONS, RESPONSES
+    with app.app_context():
+        if latest_version(session(), "maturity-scores") is None:
+            assert ingest_responses(session(), RESPONSES, INVITATIONS, demonstration=True).ok
+    page.goto(f"{base}/{lang}/admin/upload/responses")
+    page.set_input_files("#responses", {"name": "responses.csv", "mimeType": "text/csv",
+                                        "buffer": corrected_responses(tmp_path)})
+    page.set_input_files("#invitations", str(INVITATIONS))
+    page.check("#demonstration")
+    page.click("form[enctype='multipart/form-data'] button[type=submit]")
+    page.wait_for_url("**/admin/jobs/*")
+    job_url = page.url
+    run_worker(app)
+    page.goto(job_url)
+    page.fill("#changelog_en", "A late response.")
+    page.fill("#changelog_cy", "Ymateb hwyr.")
+    page.click("#publish ~ form button[type=submit]")
+    run_worker(app)
+    page.goto(job_url)
+    return job_url
 
 
 def test_progress_without_javascript_refreshes_and_with_javascript_follows_the_job(site, chromium, tmp_path):

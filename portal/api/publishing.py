@@ -36,11 +36,15 @@ JOB_SCHEMA = {
     "properties": {
         "id": {"type": "string"}, "kind": {"type": "string", "enum": ["package", "responses"]},
         "status": {"type": "string", "enum": ["queued", "checking", "ready", "invalid", "publish-queued",
-                                              "publishing", "published", "unchanged", "failed", "discarded"]},
+                                              "publishing", "published", "unchanged", "failed", "discarded",
+                                              "disclosive"]},
         "stage": {"type": "string"}, "done": {"type": "integer"}, "total": {"type": "integer"},
         "finished": {"type": "boolean"}, "url": {"type": "string", "format": "uri"},
         "problems": {"type": "array", "items": {"type": "object"}},
         "error": {"type": "string", "nullable": True},
+        "cells_at_risk": {"type": "array", "description": "When the status is `disclosive`: the cells whose "
+                          "difference from an earlier version reveals fewer respondents than the threshold.",
+                          "items": {"type": "object"}},
         "versions": {"type": "array", "items": {"type": "object", "properties": {
             "name": {"type": "string"}, "version": {"type": "integer"}, "status": {"type": "string"},
             "url": {"type": "string", "format": "uri"}}}},
@@ -91,6 +95,7 @@ def job_json(job: Job) -> dict:
     body["versions"] = [
         {**v, "url": url_for("api-datasets.version", name=v["name"], number=v["version"], _external=True)}
         for v in (job.result or {}).get("versions", [])]
+    body["cells_at_risk"] = (job.result or {}).get("cells_at_risk") or []
     body.pop("result", None)
     return body
 

@@ -369,7 +369,7 @@ class Job(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # package | responses
-    # queued, running, ready, invalid, publishing, published, unchanged, failed, discarded
+    # queued, running, ready, invalid, publishing, published, unchanged, failed, discarded, disclosive
     status: Mapped[str] = mapped_column(String(20), index=True)
     stage: Mapped[str] = mapped_column(String(200), default="")
     done: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), default=0)

@@ -53,6 +53,8 @@ class LoadResult:
     report: ValidationReport
     name: str | None = None
     version: int | None = None
+    # the cells at risk of disclosure by differencing ("disclosive")
+    at_risk: tuple = ()
 
     @property
     def ok(self) -> bool:
@@ -187,7 +189,8 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
                 report.add(content.name, f"disclosure by differencing: {risk.describe()}",
                            code="disclosure-by-differencing")
         return [LoadResult(report.source, "disclosive" if at_risk[content.name] else "not-published",
-                           report, content.name) for content, report in packages]
+                           report, content.name, at_risk=tuple(at_risk[content.name]))
+                for content, report in packages]
     now = now or dt.datetime.now(dt.timezone.utc)
     store = artefact_store(session)
     created: list[str] = []

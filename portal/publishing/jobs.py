@@ -5,7 +5,13 @@ A job's life::
 
     queued -> checking -> ready -> publish-queued -> publishing -> published | unchanged
                       \\-> invalid                               \\-> failed
-    ready -> discarded
+                                                                \\-> disclosive
+    ready | disclosive -> discarded
+    disclosive -> (an administrator overrides, with a reason) -> publish-queued
+
+An edition of anonymised results that would disclose by differencing is
+refused (``disclosive``) with its cells at risk; an administrator may publish
+it anyway with a reason, which the audit trail keeps.
 
 A person (or the API) creates a job with its files in the job's folder under
 the uploads folder; the worker (:func:`run_once`, in a loop in
@@ -44,7 +50,7 @@ log = logging.getLogger("portal.jobs")
 PACKAGE, RESPONSES = "package", "responses"
 QUEUED, CHECKING, READY, INVALID = "queued", "checking", "ready", "invalid"
 PUBLISH_QUEUED, PUBLISHING, PUBLISHED, UNCHANGED = "publish-queued", "publishing", "published", "unchanged"
-FAILED, DISCARDED = "failed", "discarded"
+FAILED, DISCARDED, DISCLOSIVE = "failed", "discarded", "disclosive"
 WORKING = (QUEUED, CHECKING, PUBLISH_QUEUED, PUBLISHING)
 FINISHED = (INVALID, PUBLISHED, UNCHANGED, FAILED, DISCARDED)
 STALE = dt.timedelta(minutes=30)
@@ -99,23 +105,49 @@ def recent(session: Session, limit: int = 50) -> list[Job]:
 
 # -- the person's decisions ---------------------------------------------------------------
 
-def request_publish(session: Session, job: Job, changelog_en: str, changelog_cy: str) -> None:
+def request_publish(session: Session, job: Job, changelog_en: str, changelog_cy: str,
+                    actor: str | None = None) -> None:
+    """Queue a checked upload for publication; ``actor``: who asked (for the audit trail)."""
     if job.status != READY:
         raise JobError(f"This upload cannot be published now (it is {job.status}).")
     job.changelog_en, job.changelog_cy = changelog_en.strip(), changelog_cy.strip()
+    options = {**(job.options or {}), **({"publish_by": actor} if actor else {})}
     moved = session.execute(update(Job).where(Job.id == job.id, Job.status == READY)
                             .values(status=PUBLISH_QUEUED, stage="", done=0, total=0, updated_at=now(),
-                                    changelog_en=job.changelog_en, changelog_cy=job.changelog_cy))
+                                    changelog_en=job.changelog_en, changelog_cy=job.changelog_cy,
+                                    options=options))
     if moved.rowcount != 1:
         session.rollback()
         raise JobError("This upload was published or discarded meanwhile.")
     session.commit()
 
 
+def override_disclosure(session: Session, job: Job, reason: str, actor: str) -> None:
+    """Queue an upload refused for disclosure by differencing for publication
+    all the same: ``actor`` (an administrator) gives ``reason``, which the
+    publication records in the audit trail beside the cells at risk."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise JobError("Give the reason to publish although cells are at risk.")
+    if job.status != DISCLOSIVE:
+        raise JobError(f"This upload cannot be published now (it is {job.status}).")
+    options = {**(job.options or {}), "disclosure_override": reason, "publish_by": actor}
+    moved = session.execute(update(Job).where(Job.id == job.id, Job.status == DISCLOSIVE)
+                            .values(status=PUBLISH_QUEUED, stage="", done=0, total=0, updated_at=now(),
+                                    options=options))
+    if moved.rowcount != 1:
+        session.rollback()
+        raise JobError("This upload was published or discarded meanwhile.")
+    session.commit()
+
+
+DISCARDABLE = (READY, INVALID, FAILED, DISCLOSIVE)
+
+
 def discard(session: Session, job: Job, root: Path) -> None:
-    if job.status not in (READY, INVALID, FAILED):
+    if job.status not in DISCARDABLE:
         raise JobError(f"This upload cannot be discarded now (it is {job.status}).")
-    moved = session.execute(update(Job).where(Job.id == job.id, Job.status.in_((READY, INVALID, FAILED)))
+    moved = session.execute(update(Job).where(Job.id == job.id, Job.status.in_(DISCARDABLE))
                             .values(status=DISCARDED, updated_at=now()))
     if moved.rowcount != 1:
         session.rollback()
@@ -347,13 +379,23 @@ def publish(session: Session, job: Job, context: Context, report_progress: Repor
     if job.kind == PACKAGE:
         path = uploads.package_root(path)
     changelog = (job.changelog_en, job.changelog_cy) if job.changelog_en and job.changelog_cy else None
+    options = job.options or {}
     report_progress("publishing", force=True)
     if session.get_bind().dialect.name == "sqlite":
         report_progress.enabled = False
     # the publication's transaction starts after the last write beside it
     session.rollback()
     results = service.load_path(session, path, changelog=changelog, limits=context.limits,
-                                progress=lambda what, done, total: report_progress(f"publishing {what}", done, total))
+                                progress=lambda what, done, total: report_progress(f"publishing {what}", done, total),
+                                actor=options.get("publish_by") or (job.user.email if job.user else "system"),
+                                disclosure_override=options.get("disclosure_override"))
+    if any(result.status == "disclosive" for result in results):
+        session.rollback()
+        cells = [cell_at_risk(result.name, risk) for result in results for risk in result.at_risk]
+        _finish(session, job, DISCLOSIVE, result={"cells_at_risk": cells}, error=(
+            f"Not published: {len(cells)} cell(s) at risk of disclosure by differencing against earlier "
+            "versions. An administrator may publish it anyway, with a reason, from the upload's admin page."))
+        return
     if not all(result.ok for result in results):
         session.rollback()
         _finish(session, job, FAILED, error="\n".join(result.report.render() for result in results
@@ -368,6 +410,15 @@ def publish(session: Session, job: Job, context: Context, report_progress: Repor
             context.after_publish()
         except Exception:  # noqa: BLE001 - the publication stands; the catalogue is made on demand
             log.exception("after publishing job %s", job.id)
+
+
+def cell_at_risk(dataset: str, risk) -> dict[str, Any]:
+    """A cell at risk of disclosure by differencing, as the job keeps it (JSON)."""
+    area, characteristic, group = (list(risk.key) + [None] * 3)[:3]
+    return {"dataset": dataset, "area": area, "characteristic": characteristic, "group": group,
+            "version": risk.version, "respondents": risk.group, "how": risk.how,
+            "before": list(risk.before) if risk.before is not None else None,
+            "after": list(risk.after) if risk.after is not None else None}
 
 
 def _finish(session: Session, job: Job, status: str, *, error: str | None = None, result: dict | None = None) -> None:

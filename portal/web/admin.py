@@ -3,6 +3,7 @@ out, uploads, their jobs (progress, report, preview, publish or discard),
 users and API tokens. Thin views over :mod:`portal.publishing`."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
@@ -13,10 +14,12 @@ from werkzeug.datastructures import FileStorage
 
 from portal.extensions import session
 from portal.model import User
+from portal.publish import withdraw as withdrawal
 from portal.publishing import accounts, jobs, tokens, uploads
-from portal.web import forms
+from portal.web import feeds, forms
 from portal.web.auth import ADMIN, EDITOR, csrf, role_required
 
+log = logging.getLogger("portal.admin")
 bp = Blueprint("admin", __name__, url_prefix="/<lang(en,cy):lang>/admin")
 STAFF = (ADMIN, EDITOR)
 
@@ -150,8 +153,12 @@ def _job_or_404(job_id: str):
 @role_required(*STAFF)
 def job(lang: str, job_id: str):
     found = _job_or_404(job_id)
-    return render_template("admin/job.html", job=found, form=forms.PublishForm(),
-                           summary=jobs.summary(found))
+    return _job_page(found, forms.PublishForm(), forms.OverrideForm())
+
+
+def _job_page(found, form: forms.PublishForm, override: forms.OverrideForm, status: int = 200):
+    return render_template("admin/job.html", job=found, form=form, override=override,
+                           summary=jobs.summary(found)), status
 
 
 @bp.get("/jobs/<job_id>/status.json")
@@ -169,9 +176,26 @@ def publish(lang: str, job_id: str):
     found = _job_or_404(job_id)
     form = forms.PublishForm()
     if not form.validate():
-        return render_template("admin/job.html", job=found, form=form, summary=jobs.summary(found)), 400
+        return _job_page(found, form, forms.OverrideForm(), 400)
     try:
-        jobs.request_publish(session(), found, form.changelog_en.data, form.changelog_cy.data)
+        jobs.request_publish(session(), found, form.changelog_en.data, form.changelog_cy.data,
+                             actor=current_user.user.email)
+    except jobs.JobError:
+        session().rollback()
+        flash(_("This upload cannot be published now: it was published or discarded meanwhile."), "error")
+    return redirect(url_for("admin.job", lang=lang, job_id=found.id), 303)
+
+
+@bp.post("/jobs/<job_id>/override")
+@role_required(ADMIN)
+def override(lang: str, job_id: str):
+    """Publish an edition refused for disclosure by differencing, with the reason."""
+    found = _job_or_404(job_id)
+    form = forms.OverrideForm()
+    if not form.validate():
+        return _job_page(found, forms.PublishForm(formdata=None), form, 400)
+    try:
+        jobs.override_disclosure(session(), found, form.reason.data, current_user.user.email)
     except jobs.JobError:
         session().rollback()
         flash(_("This upload cannot be published now: it was published or discarded meanwhile."), "error")
@@ -188,6 +212,70 @@ def discard(lang: str, job_id: str):
         session().rollback()
         flash(_("This upload cannot be discarded now."), "error")
     return redirect(url_for("admin.job", lang=lang, job_id=found.id), 303)
+
+
+# -- withdrawal (administrators only) ------------------------------------------------------
+
+def _withdraw_form(lang: str) -> forms.WithdrawForm:
+    form = forms.WithdrawForm()
+    live = [(v.dataset.name, f"{(v.title_cy if lang == 'cy' else v.title_en) or v.dataset.name} ({v.dataset.name})")
+            for v in withdrawal.withdrawable(session())]
+    form.dataset.choices = [("", _("Choose a dataset")), *live]
+    form.replaced_by.choices = [("", _("Nothing replaces it")), *live]
+    return form
+
+
+def _withdrawal_problem(form: forms.WithdrawForm, error: withdrawal.WithdrawalError) -> None:
+    """The domain's refusal as a translated message on its field."""
+    field, message = {
+        "no-dataset": (form.dataset, _("Choose a published dataset")),
+        "dataset-withdrawn": (form.dataset, _("This dataset was withdrawn already")),
+        "no-version": (form.version, _("This dataset has no version with this number")),
+        "version-withdrawn": (form.version, _("This version was withdrawn already")),
+        "replaced-by-version": (form.replaced_by, _("A withdrawn version is replaced by the dataset's newest "
+                                                    "version: leave this empty, or withdraw the whole dataset")),
+        "replaced-by": (form.replaced_by, _("Choose another published dataset, or nothing")),
+    }.get(error.code, (None, _("Enter why it is withdrawn, in English and in Welsh")))
+    if field is None:
+        form.form_errors.append(message)
+    else:
+        field.errors = [*field.errors, message]
+
+
+@bp.route("/withdraw", methods=["GET", "POST"])
+@role_required(ADMIN)
+def withdraw(lang: str):
+    """Choose what to withdraw and why, see it summarised, then confirm."""
+    form = _withdraw_form(lang)
+    if request.method == "GET":
+        return render_template("admin/withdraw.html", form=form, withdrawals=withdrawal.recent(session()))
+    if form.validate():
+        choice = dict(reason_en=form.reason_en.data, reason_cy=form.reason_cy.data, version=form.version.data,
+                      replaced_by=form.replaced_by.data or None)
+        try:
+            if form.confirm.data != "yes":
+                checked = withdrawal.check(session(), form.dataset.data, **choice)
+                session().rollback()
+                return render_template("admin/withdraw_confirm.html", form=form, request_=checked)
+            done = withdrawal.withdraw(session(), form.dataset.data, actor=current_user.user.email, **choice)
+        except withdrawal.WithdrawalError as error:
+            session().rollback()
+            _withdrawal_problem(form, error)
+        else:
+            _catalogue()
+            name, number = done.dataset.name, done.version.number if done.version else None
+            flash(_("Version %(number)d of %(name)s was withdrawn.", number=number, name=name) if number
+                  else _("The dataset %(name)s was withdrawn.", name=name), "success")
+            return redirect(url_for("admin.withdraw", lang=lang), 303)
+    form.confirm.data = ""
+    return render_template("admin/withdraw.html", form=form, withdrawals=withdrawal.recent(session())), 400
+
+
+def _catalogue() -> None:
+    try:
+        feeds.build_catalogue(current_app._get_current_object())
+    except Exception:  # noqa: BLE001 - the withdrawal stands; the catalogue is made on demand
+        log.exception("the DCAT catalogue was not made after a withdrawal")
 
 
 # -- users and tokens (administrators only) -----------------------------------------------
@@ -288,6 +376,7 @@ def _status(status: str) -> str:
         jobs.PUBLISH_QUEUED: _("waiting to be published"), jobs.PUBLISHING: _("being published"),
         jobs.PUBLISHED: _("published"), jobs.UNCHANGED: _("unchanged: nothing new to publish"),
         jobs.FAILED: _("failed: not published"), jobs.DISCARDED: _("discarded"),
+        jobs.DISCLOSIVE: _("refused: cells at risk of disclosure by differencing"),
     }.get(status, status)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from portal.anonymise import DEFAULT_THRESHOLD
+from portal.publish.withdraw import MAX_REASON
+from portal.queries import MAX_VERSION
 from portal.publishing.accounts import EMAIL, MIN_PASSWORD_LENGTH
 
 
@@ -51,3 +53,23 @@ class TokenForm(FlaskForm):
     user = SelectField(_l("For"), coerce=int)
     name = StringField(_l("Name of the token"), validators=[
         DataRequired(_l("Give the token a name")), Length(max=100, message=_l("Use 100 characters or fewer"))])
+
+
+class WithdrawForm(FlaskForm):
+    dataset = SelectField(_l("Dataset"), validators=[DataRequired(_l("Choose the dataset"))])
+    version = IntegerField(_l("Version (optional)"), validators=[
+        Optional(), NumberRange(1, MAX_VERSION, _l("Enter a version number, like 2"))])
+    reason_en = TextAreaField(_l("Why, in English"), validators=[
+        DataRequired(_l("Enter why it is withdrawn, in English")),
+        Length(max=MAX_REASON, message=_l("Use 2,000 characters or fewer"))])
+    reason_cy = TextAreaField(_l("Why, in Welsh"), validators=[
+        DataRequired(_l("Enter why it is withdrawn, in Welsh")),
+        Length(max=MAX_REASON, message=_l("Use 2,000 characters or fewer"))])
+    replaced_by = SelectField(_l("Replaced by (optional)"))
+    confirm = HiddenField()
+
+
+class OverrideForm(FlaskForm):
+    reason = TextAreaField(_l("Why publish although cells are at risk"), validators=[
+        DataRequired(_l("Enter why this edition is published although cells are at risk")),
+        Length(max=2000, message=_l("Use 2,000 characters or fewer"))])
