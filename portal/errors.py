@@ -241,9 +241,9 @@ def _switch_url() -> str | None:
         return None
     other = "en" if g.get("lang") == "cy" else "cy"
     prefix, _, rest = request.path.lstrip("/").partition("/")
-    if prefix in current_app.config["LANGUAGES"]:
+    if prefix in current_app.config["LANGUAGES"] and not g.get("request_line_too_long"):
         return f"{request.script_root}/{other}/{quote(rest)}"
-    return url_for("pages.home", lang=other)
+    return url_for("pages.home", lang=other)  # a 414 repeats nothing of its address
 
 
 def _choose_language() -> None:

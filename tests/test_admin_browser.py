@@ -5,15 +5,12 @@ summary; and the job page's progress, without JavaScript (it refreshes
 itself) and with it (it follows the job live)."""
 from __future__ import annotations
 
-import io
 import threading
-import zipfile
 
 import pytest
-from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-from browser import launch, run_axe
+from browser import run_axe
 from portal.config import DATASETS_PATH
 from portal.publishing import accounts, jobs
 from portal.publish.service import load_path
@@ -40,14 +37,6 @@ def site(tmp_path_factory):
     thread.start()
     yield app, f"http://127.0.0.1:{server.server_port}", folder
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 def signed_in(chromium, base: str, lang: str = "en", javascript: bool = True):
