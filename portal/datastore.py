@@ -25,6 +25,7 @@ from sqlalchemy.types import NullType
 from sqlalchemy.orm import Session, object_session
 
 from portal.model import Resource
+from portal import rowstore
 from portal.rowstore import MISSING, ROW, RowTable
 
 OPERATORS = ("exact", "not", "lt", "lte", "gt", "gte")
@@ -410,17 +411,8 @@ def _project(data: dict[str, Any], names: list[str], markers: bool = False) -> d
 
 # -- CSV ----------------------------------------------------------------------------
 
-def csv_value(data: dict[str, Any], name: str) -> str:
-    value = data.get(name)
-    if value is None:
-        return (data.get(MISSING) or {}).get(name, "")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return _csv_number(value)
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
+csv_value = rowstore.csv_value
+_csv_number = rowstore.csv_number
 
 
 CHUNK = 64 * 1024
@@ -456,10 +448,6 @@ def csv_stream(rows: Iterable[dict[str, Any]], names: list[str],
             close()
 
 
-def _csv_number(value: float) -> str:
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
 # How each kind of column's value (as the driver gives it) is written, as
 # csv_value writes the typed value; kinds not here are written as they come
 # (text; integers, which csv writes with str; JSON, stored as its own text).
@@ -478,6 +466,9 @@ def csv_export(session: Session, resource: Resource, query: RowQuery,
     and a missing cell's marker is looked up only in rows that have one."""
     table = Table(resource, session)
     names = query.fields or table.names
+    if names == table.names:
+        yield from _whole_rows_csv(session, table, query, batch)
+        return
     formats = [(i, CSV_FORMATS[table.rows.kinds[name]]) for i, name in enumerate(names)
                if table.rows.kinds[name] in CSV_FORMATS]
     # the driver's values as they come, without result processing (a SQLite
@@ -513,6 +504,35 @@ def csv_export(session: Session, resource: Resource, query: RowQuery,
         rest = buffer.getvalue()
         if rest:
             yield rest
+    finally:
+        result.close()  # at once, also when a client hangs up mid-way
+
+
+def _whole_rows_csv(session: Session, table: Table, query: RowQuery, batch: int) -> Iterator[str]:
+    """Every field of the matching rows: their lines as stored at publication."""
+    statement = (select(table.rows.table.c[rowstore.LINE]).where(*_conditions(table, query))
+                 .order_by(*_order(table, query)))
+    yield rowstore.LineWriter(table.names).cells(table.names)
+    if table.rows.dialect == "sqlite":
+        # SQLite's own cursor steps through the rows as they are fetched, and
+        # gives the text as it is, without a row object made of each
+        result = session.execute(statement)
+        batches = iter(lambda: [record[0] for record in result.cursor.fetchmany(batch)], [])
+    else:  # a server-side cursor: constant memory
+        result = session.execute(statement.execution_options(yield_per=batch))
+        batches = result.scalars().partitions(batch)
+    try:
+        chunk: list[str] = []
+        size = 0
+        for lines in batches:
+            chunk.extend(lines)
+            size += sum(map(len, lines))
+            if size >= CHUNK:
+                yield "".join(chunk)
+                chunk.clear()
+                size = 0
+        if chunk:
+            yield "".join(chunk)
     finally:
         result.close()  # at once, also when a client hangs up mid-way
 

@@ -2,7 +2,9 @@
 
 One typed column per Table Schema field, ``_row`` (the row's number in the
 published file, the primary key), ``_missing`` (the missing-value markers a
-row's cells held, such as "[c]", so that CSV output writes them back), and an
+row's cells held, such as "[c]", so that CSV output writes them back),
+``_line`` (the row as a line of CSV, as the portal writes every CSV of its
+rows: a filtered export of whole rows is then these lines, joined), and an
 index for every field in both sort directions, nulls last. Full-text search
 uses the database's own machinery: an FTS5 table on SQLite, a ``tsvector``
 expression with a GIN index on PostgreSQL, both over the same normalised
@@ -15,8 +17,10 @@ never from anything a publisher wrote. Nothing here knows about Flask.
 """
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
+import io
 import json
 import math
 import re
@@ -32,6 +36,7 @@ from sqlalchemy.orm import Session
 
 MISSING = "_missing"
 ROW = "_row"
+LINE = "_line"
 FULL_TEXT = "_full_text"
 BATCH = 5_000
 # Below this many rows a table is scanned faster than it is indexed.
@@ -62,13 +67,13 @@ def kind_of(field_type: str | None) -> str:
 def full_row_bytes(kinds: Iterable[str]) -> int:
     """The fewest bytes a row with every field filled takes in PostgreSQL:
     the header with its null bitmap, ``_row``, fixed-width values aligned,
-    and a byte (at least) for each text, JSON and ``_full_text`` value."""
+    and a byte (at least) for each text, JSON, ``_line`` and ``_full_text`` value."""
     kinds = list(kinds)
-    size = _aligned(23 + (len(kinds) + 3 + 7) // 8, 8) + 4
+    size = _aligned(23 + (len(kinds) + 4 + 7) // 8, 8) + 4
     for kind in kinds:
         width = FIXED_WIDTHS.get(kind)
         size = _aligned(size, width) + width if width else size + 1
-    return _aligned(size + 1, 8)
+    return _aligned(size + 2, 8)  # and a byte (at least) for _line
 
 
 def _aligned(size: int, alignment: int) -> int:
@@ -96,6 +101,48 @@ def tokens(value: str) -> list[str]:
     return list(_cached_tokens(value)) if len(value) <= 200 else TOKEN.findall(normalise(value))
 
 
+# -- CSV ----------------------------------------------------------------------------------
+
+def csv_number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def csv_value(data: dict[str, Any], name: str) -> str:
+    """A cell as every CSV of the portal writes it: a suppressed or missing
+    cell as its marker, booleans as ``true``/``false``, JSON as JSON."""
+    value = data.get(name)
+    if value is None:
+        return (data.get(MISSING) or {}).get(name, "")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return csv_number(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+class LineWriter:
+    """Rows as lines of CSV (``\\n`` ended, quoted where needed), one at a time."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer, lineterminator="\n")
+
+    def cells(self, cells: list[str]) -> str:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow(cells)
+        return self._buffer.getvalue()
+
+    def line(self, row: dict[str, Any]) -> str:
+        """``row``'s line: the one its :data:`LINE` key holds, when an
+        earlier writer of the same fields set it."""
+        line = row.get(LINE)
+        return line if line is not None else self.cells([csv_value(row, name) for name in self.names])
+
+
 @dataclass(frozen=True)
 class FieldColumn:
     name: str
@@ -119,11 +166,13 @@ class RowTable:
         columns = [Column(ROW, Integer, primary_key=True, autoincrement=False)]
         columns += [Column(f.name, self._type(f.kind)) for f in self.fields]
         columns.append(Column(MISSING, Text))
+        columns.append(Column(LINE, Text))
         if dialect == "postgresql":
             columns.append(Column(FULL_TEXT, Text))
         self.table = Table(table_name, metadata, *columns)
         self.fts_name = f"{table_name}_fts"
         self._stores = [_STORE[f.kind] for f in self.fields]
+        self._lines = LineWriter([f.name for f in self.fields])
 
     def _type(self, kind: str):
         if kind == "integer":
@@ -163,8 +212,8 @@ class RowTable:
     # -- values -------------------------------------------------------------------------
     def to_columns(self, number: int, row: dict[str, Any]) -> tuple:
         """The row as the table's columns, in order: ``_row``, the fields,
-        ``_missing``, then its full-text words (a column on PostgreSQL; on
-        SQLite they go to the FTS5 table instead)."""
+        ``_missing``, ``_line``, then its full-text words (a column on
+        PostgreSQL; on SQLite they go to the FTS5 table instead)."""
         values: list[Any] = [number]
         words: list[str] = []
         for f, store in zip(self.fields, self._stores):
@@ -177,6 +226,7 @@ class RowTable:
                 words.extend(tokens(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)))
         markers = row.get(MISSING)
         values.append(json.dumps(markers, ensure_ascii=False, separators=(",", ":")) if markers else None)
+        values.append(self._lines.line(row))
         values.append(" ".join(words))
         return tuple(values)
 
@@ -346,7 +396,7 @@ def insert(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any
 
 def _executemany(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any]], progress,
                  start: int) -> int:
-    names = [ROW] + [f.name for f in table.fields] + [MISSING]
+    names = [ROW] + [f.name for f in table.fields] + [MISSING, LINE]
     columns = ", ".join(f'"{name}"' for name in names)
     statement = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join("?" * len(names))})'
     fts = f'INSERT INTO "{table.fts_name}"(rowid, words) VALUES (?, ?)' if table.text_fields else None
@@ -375,7 +425,7 @@ def _executemany(connection: Connection, table: RowTable, rows: Iterable[dict[st
 
 def _copy(connection: Connection, table: RowTable, rows: Iterable[dict[str, Any]], progress,
           start: int) -> int:
-    names = [ROW] + [f.name for f in table.fields] + [MISSING, FULL_TEXT]
+    names = [ROW] + [f.name for f in table.fields] + [MISSING, LINE, FULL_TEXT]
     columns = ", ".join(f'"{name}"' for name in names)
     cursor = connection.connection.driver_connection.cursor()
     written = 0

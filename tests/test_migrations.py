@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 
 from portal.db import make_engine
 from portal.migrate import downgrade, is_current, upgrade
@@ -61,3 +61,45 @@ def test_commands_refuse_an_unmigrated_database(backend, new_database, tmp_path)
     result = app.test_cli_runner().invoke(args=["portal", "load", "datasets"])
     assert result.exit_code == 1
     assert "run `flask --app portal portal init-db`" in result.output
+
+
+def test_0007_gives_every_row_table_its_lines_of_csv_as_publication_wrote_them(loaded):
+    """A database published before each row kept its line of CSV (0006):
+    the migration writes every line exactly as publication writes it, so a
+    filtered export of whole rows, made from the lines, answers as before."""
+    from portal import datastore, rowstore
+    from portal.ingest.service import ingest_responses
+    from portal.model import Resource
+    from tests.conftest import DATASETS_PATH
+
+    db = loaded
+    demo = DATASETS_PATH / "demonstration-responses"
+    assert ingest_responses(db, demo / "responses.csv", demo / "invitations.csv", demonstration=True).ok
+    resources = db.scalars(select(Resource).order_by(Resource.id)).all()
+    assert resources and all(r.table_name for r in resources)
+
+    def exports() -> dict[str, str]:
+        return {r.table_name: "".join(datastore.csv_export(db, r, datastore.RowQuery())) for r in resources}
+
+    def reference() -> dict[str, str]:  # the same rows, formatted one by one from their typed columns
+        return {r.table_name: "".join(datastore.csv_stream(datastore.iterate(db, r, datastore.RowQuery()),
+                                                           datastore.Table(r).names)) for r in resources}
+
+    before = exports()
+    assert before == reference()
+    assert any("[c]" in text for text in before.values())  # markers are in the lines too
+    engine = db.get_bind()
+    db.commit()
+    db.close()
+    with engine.begin() as connection:
+        for r in resources:
+            connection.exec_driver_sql(f'ALTER TABLE "{r.table_name}" DROP COLUMN "{rowstore.LINE}"')
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0006'")
+    assert not is_current(engine)
+    upgrade(engine)
+    assert is_current(engine)
+    with engine.connect() as connection:
+        empty = [r.table_name for r in resources if connection.exec_driver_sql(
+            f'SELECT count(*) FROM "{r.table_name}" WHERE "{rowstore.LINE}" IS NULL').scalar()]
+    assert empty == []
+    assert exports() == before

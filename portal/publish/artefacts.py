@@ -130,15 +130,18 @@ class RowFiles:
         self.names = names
         self._json = open(self.json_path, "w", encoding="utf-8", newline="")
         self._welsh = open(self.welsh_path, "w", encoding="utf-8", newline="")
-        self._csv = csv.writer(self._welsh, lineterminator="\n")
-        self._csv.writerow(welsh_titles)
+        self._lines = rowstore.LineWriter(names)
+        self._welsh.write(self._lines.cells(welsh_titles))
         self._row_json = json_row_writer(names)
         self._first = True
 
     def write(self, row: dict[str, Any]) -> None:
+        """Write ``row`` to the files, and keep its line of CSV in it (under
+        :data:`rowstore.LINE`) for the row table, which stores the same line."""
         self._json.write(("[\n" if self._first else ",\n") + self._row_json(row))
         self._first = False
-        self._csv.writerow([datastore.csv_value(row, name) for name in self.names])
+        line = row[rowstore.LINE] = self._lines.line(row)
+        self._welsh.write(line)
 
     def close(self) -> None:
         if not self._json.closed:
