@@ -7,8 +7,9 @@ row's cells held, such as "[c]", so that CSV output writes them back),
 rows: a filtered export of whole rows is then these lines, joined), and an
 index for every field in both sort directions, nulls last. Full-text search
 uses the database's own machinery: an FTS5 table on SQLite, a ``tsvector``
-expression with a GIN index on PostgreSQL, both over the same normalised
-tokens (lower case, diacritics removed), so that "gwyr" finds "Gŵyr" on both.
+column with a GIN index on PostgreSQL (as CKAN's datastore keeps
+``_full_text``), both over the same normalised tokens (lower case,
+diacritics removed), so that "gwyr" finds "Gŵyr" on both.
 
 The data never changes after publication, so indexes cost only load time:
 rows are inserted in batches (``COPY`` on PostgreSQL) and the indexes built
@@ -31,7 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Double, Integer, MetaData,
-                        Table, Text, bindparam, func, inspect, literal_column, select, text, type_coerce)
+                        Table, Text, bindparam, cast, func, inspect, literal_column, select, text, type_coerce)
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.orm import Session
 
 MISSING = "_missing"
@@ -54,6 +56,10 @@ MAX_ROW_BYTES = 8160
 FIXED_WIDTHS = {"integer": 8, "number": 8, "date": 4, "boolean": 1}
 TABLE_NAME = re.compile(r"^rows_[0-9]+_[0-9a-f]{8}$")
 TOKEN = re.compile(r"[^\W_]+")
+# PostgreSQL's tsvector holds a lexeme of at most 2,047 bytes (250
+# characters are fewer) and less than 1 MB of lexemes and their offsets.
+MAX_LEXEME = 250
+MAX_LEXEMES_BYTES = 512 * 1024
 
 
 class StoreError(RuntimeError):
@@ -143,6 +149,21 @@ class LineWriter:
         return line if line is not None else self.cells([csv_value(row, name) for name in self.names])
 
 
+def lexemes(words: Iterable[str]) -> list[str]:
+    """``words`` as PostgreSQL's ``tsvector`` holds them: each once, none
+    longer than it allows (such a "word" is no word anyone searches for),
+    and no more in all than it allows."""
+    kept: dict[str, None] = {}
+    size = 0
+    for word in words:
+        if len(word) <= MAX_LEXEME and word not in kept:
+            size += len(word.encode("utf-8")) + 1
+            if size > MAX_LEXEMES_BYTES:
+                break
+            kept[word] = None
+    return list(kept)
+
+
 @dataclass(frozen=True)
 class FieldColumn:
     name: str
@@ -168,7 +189,7 @@ class RowTable:
         columns.append(Column(MISSING, Text))
         columns.append(Column(LINE, Text))
         if dialect == "postgresql":
-            columns.append(Column(FULL_TEXT, Text))
+            columns.append(Column(FULL_TEXT, TSVECTOR))
         self.table = Table(table_name, metadata, *columns)
         self.fts_name = f"{table_name}_fts"
         self._stores = [_STORE[f.kind] for f in self.fields]
@@ -227,7 +248,7 @@ class RowTable:
         markers = row.get(MISSING)
         values.append(json.dumps(markers, ensure_ascii=False, separators=(",", ":")) if markers else None)
         values.append(self._lines.line(row))
-        values.append(" ".join(words))
+        values.append(" ".join(lexemes(words) if self.dialect == "postgresql" else words))
         return tuple(values)
 
     def from_columns(self, record, names: Iterable[str] | None = None, markers: bool = True) -> dict[str, Any]:
@@ -254,9 +275,9 @@ class RowTable:
         if not words or not self.text_fields:
             return literal_column("1") == 0
         if self.dialect == "postgresql":
-            query = " & ".join(f"{word}:*" for word in words)
-            matching = func.to_tsvector(literal_column("'simple'"), self.table.c[FULL_TEXT]).op("@@")(
-                func.to_tsquery(literal_column("'simple'"), bindparam("fts_query", query)))
+            # the words as lexemes, quoted, each a prefix: no parser comes between
+            query = " & ".join(f"'{word}':*" for word in words)
+            matching = self.table.c[FULL_TEXT].op("@@")(cast(bindparam("fts_query", query), TSQUERY))
             if many:
                 return matching
             # the matching rows' numbers, found through the GIN index first:
@@ -462,9 +483,7 @@ def build_indexes(connection: Connection, table: RowTable, row_count: int,
                 f'CREATE INDEX "{table.name}_{f.position}d" ON {quoted} ({column} DESC NULLS LAST, "{ROW}")')
     if table.dialect == "postgresql":
         if table.text_fields:
-            connection.exec_driver_sql(
-                f'CREATE INDEX "{table.name}_fts" ON {quoted} '
-                f"USING gin (to_tsvector('simple', \"{FULL_TEXT}\"))")
+            connection.exec_driver_sql(f'CREATE INDEX "{table.name}_fts" ON {quoted} USING gin ("{FULL_TEXT}")')
     connection.exec_driver_sql(f"ANALYZE {quoted}")
     return True
 

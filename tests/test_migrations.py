@@ -103,3 +103,37 @@ def test_0007_gives_every_row_table_its_lines_of_csv_as_publication_wrote_them(l
             f'SELECT count(*) FROM "{r.table_name}" WHERE "{rowstore.LINE}" IS NULL').scalar()]
     assert empty == []
     assert exports() == before
+
+
+def test_0008_keeps_every_search_finding_what_it_found(loaded):
+    """On PostgreSQL the row tables' words become a stored tsvector (text
+    again on downgrade): made from the text, they find every row that the
+    words stored at publication find."""
+    from portal import datastore
+    from portal.migrate import downgrade
+    from portal.model import Resource
+
+    db = loaded
+    engine = db.get_bind()
+    resources = db.scalars(select(Resource).order_by(Resource.id)).all()
+    words = ["cyngor", "council", "gwyr", "data", "a", "neath port", "caerdydd", "ll", "swyddog", "zzz"]
+
+    def found() -> dict:
+        return {(r.table_name, q): datastore.run(db, r, datastore.RowQuery(q=q, limit=1000), "s").rows
+                for r in resources for q in words}
+
+    def full_text_type() -> set[str]:
+        return {str(c["type"]) for r in resources for c in inspect(engine).get_columns(r.table_name)
+                if c["name"] == "_full_text"}
+
+    before = found()
+    assert sum(len(rows) for rows in before.values()) > 100
+    db.commit()
+    db.close()
+    downgrade(engine, "0007")
+    if engine.dialect.name == "postgresql":
+        assert full_text_type() == {"TEXT"}  # as revision 0007 left them
+    upgrade(engine)
+    if engine.dialect.name == "postgresql":
+        assert full_text_type() == {"TSVECTOR"}
+    assert found() == before
