@@ -212,10 +212,12 @@ def load_settings(overrides: dict | None = None) -> dict:
         # 100, as ckanext-dcat pages its catalogue, keeps the first build of a page short)
         "CATALOG_PAGE_SIZE": _positive("CATALOG_PAGE_SIZE", 100),
         **_package_limits(),
-        # Who publishes the portal (named in the footer, on About, on every dataset
-        # page, in citations and feeds). Out of the box: the portal itself. The
-        # Wales Audit Office is credited as author of what comes from its report,
-        # never as publisher of this site nor for the demonstration data.
+        # Who publishes and runs the portal (named in the footer, on About, on every
+        # dataset page, as the site's contact, in citations and feeds, as the CKAN
+        # organization and DCAT publisher, on spreadsheet covers). Out of the box:
+        # the portal itself. The Wales Audit Office is credited as author of what
+        # comes from its report, never as publisher of this site nor for the
+        # demonstration data.
         "PUBLISHER_EN": os.environ.get("PUBLISHER_EN") or "Wales local government data portal",
         "PUBLISHER_CY": os.environ.get("PUBLISHER_CY") or "Porth data llywodraeth leol Cymru",
         "PUBLISHER_URL": os.environ.get("PUBLISHER_URL") or None,

@@ -24,6 +24,8 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InvalidatePoolError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal import attribution
+
 # How long SQLite waits for a lock held by another connection (a load), when
 # no statement timeout says otherwise.
 SQLITE_BUSY_TIMEOUT = 30.0
@@ -173,7 +175,18 @@ class _Connection(psycopg.Connection):
             self.answer_timeout = saved
 
 
+# The session's info key for the portal's publisher (an attribution.Agent),
+# whom the downloads built in the session name (the spreadsheets' cover).
+PUBLISHER = "publisher"
+
+
 def make_sessionmaker(engine: Engine, store=None) -> sessionmaker[Session]:
     """Sessions on ``engine``; ``store`` (the artefact store, see
     portal.storage) travels in each session's ``info`` for the publisher."""
     return sessionmaker(bind=engine, expire_on_commit=False, info={"artefact_store": store})
+
+
+def session_publisher(session: Session) -> attribution.Agent:
+    """The portal's publisher the session was opened for (see
+    portal.extensions.session); else the default one."""
+    return session.info.get(PUBLISHER) or attribution.DEFAULT_PUBLISHER

@@ -6,7 +6,8 @@ from flask_babel import Babel
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from portal.db import make_engine, make_sessionmaker
+from portal import attribution
+from portal.db import PUBLISHER, make_engine, make_sessionmaker
 from portal.storage import ArtefactStore, make_store
 
 babel = Babel()
@@ -41,9 +42,11 @@ def store() -> ArtefactStore:
 
 
 def session() -> Session:
-    """The session of the current application context, opened on first use."""
+    """The session of the current application context, opened on first use,
+    with the portal's publisher (from the settings) in its ``info``."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions[EXTENSION][1]()
+        g.db_session = current_app.extensions[EXTENSION][1](
+            info={PUBLISHER: attribution.publisher(current_app.config)})
     return g.db_session
 
 

@@ -16,6 +16,8 @@ REAL = ["council-findings", "councils", "data-tool-response-rates", "good-practi
 ALL = sorted(REAL + ["maturity-scores", "response-rates"])
 THEMES = ["councils", "findings", "good-practice", "maturity", "participation", "public-attitudes"]
 RATES = "data-tool-response-rates"
+# The organization: the portal's publisher (PUBLISHER_EN, out of the box the portal itself).
+ORG = "wales-local-government-data-portal"
 RATES_RESOURCE = resource_id(RATES, "response-rates")
 COUNCILS_RESOURCE = resource_id("councils", "councils")
 
@@ -57,7 +59,8 @@ def test_package_show_by_name_and_by_id(ckan):
     assert by_name["version"] == "1" and by_name["state"] == "active" and by_name["type"] == "dataset"
     assert by_name["private"] is False and by_name["isopen"] is True
     assert by_name["url"].endswith(f"/en/datasets/{RATES}/")
-    assert by_name["organization"]["name"] == "wales-audit-office" == by_name["organization"]["name"]
+    assert by_name["organization"]["name"] == ORG
+    assert by_name["organization"]["title"] == "Wales local government data portal"
     assert by_name["owner_org"] == by_name["organization"]["id"]
     assert [g["name"] for g in by_name["groups"]] == ["participation"]
     assert {"name": "Wales Audit Office", "display_name": "Wales Audit Office"}.items() <= \
@@ -105,8 +108,10 @@ def test_package_search_counts_and_filters(ckan):
     assert ckan.action.package_search(fq='tags:"Wales Audit Office"')["count"] == 5
     assert ckan.action.package_search(fq="res_format:CSV")["count"] == len(ALL)
     assert ckan.action.package_search(fq="kind:demonstration")["count"] == 2
-    assert ckan.action.package_search(fq="organization:wales-audit-office")["count"] == len(ALL)
-    assert ckan.action.package_search(fq="-organization:wales-audit-office")["count"] == 0
+    assert ckan.action.package_search(fq=f"organization:{ORG}")["count"] == len(ALL)
+    assert ckan.action.package_search(fq=f"-organization:{ORG}")["count"] == 0
+    # the Wales Audit Office is the author of the report's datasets, not their publisher
+    assert ckan.action.package_search(fq="organization:wales-audit-office")["count"] == 0
     assert ckan.action.package_search(fq="council:W06000012 kind:real")["count"] == 3
     assert ckan.action.package_search(fq="groups:findings OR groups:councils")["count"] == 2
     assert ckan.action.package_search(fq="groups:(findings OR councils) -tags:leadership")["count"] == 1
@@ -136,7 +141,9 @@ def test_package_search_rows_and_start_page_through_every_order(ckan):
 def test_package_search_facets(ckan):
     result = ckan.action.package_search(facet_field=["groups", "kind", "organization", "res_format"], rows=0)
     assert result["facets"]["kind"] == {"real": 6, "demonstration": 2}
-    assert result["facets"]["organization"] == {"wales-audit-office": 8}
+    assert result["facets"]["organization"] == {ORG: 8}
+    assert result["search_facets"]["organization"]["items"] == [
+        {"name": ORG, "display_name": "Wales local government data portal", "count": 8}]
     assert result["facets"]["groups"]["maturity"] == 3
     items = result["search_facets"]["groups"]["items"]
     assert {"name": "maturity", "display_name": "Data maturity", "count": 3} in items
@@ -151,7 +158,7 @@ def test_package_search_facets(ckan):
 def test_harvester_style_search(ckan):
     """ckanext-harvest's CKAN harvester: ``fq`` terms joined by spaces, a date
     range, ``sort=id asc`` and ``start`` stepping by ``rows`` until a page is empty."""
-    fq = ("organization:wales-audit-office OR organization:other "
+    fq = (f"organization:{ORG} OR organization:other "
           "metadata_modified:[2000-01-01T00:00:00.000001Z TO *]")
     seen, start = [], 0
     while True:
@@ -166,15 +173,23 @@ def test_harvester_style_search(ckan):
 
 @pytest.mark.live
 def test_organizations(ckan):
-    assert ckan.action.organization_list() == ["wales-audit-office"]
+    """One organization, the portal's publisher, publishes every dataset."""
+    assert ckan.action.organization_list() == [ORG]
     [org] = ckan.action.organization_list(all_fields=True)
     assert (org["title"], org["title_cy"], org["package_count"]) == \
-        ("Wales Audit Office", "Swyddfa Archwilio Cymru", 8)
+        ("Wales local government data portal", "Porth data llywodraeth leol Cymru", 8)
     assert org["is_organization"] is True and org["type"] == "organization"
-    shown = ckan.action.organization_show(id="wales-audit-office")
-    assert ckan.action.organization_show(id=shown["id"])["name"] == "wales-audit-office"
+    assert org["image_url"] == "" and org["description"] and org["description_cy"]
+    shown = ckan.action.organization_show(id=ORG)
+    assert ckan.action.organization_show(id=shown["id"])["name"] == ORG
     assert "packages" not in shown
-    assert len(ckan.action.organization_show(id=shown["id"], include_datasets=True)["packages"]) == 8
+    packages = ckan.action.organization_show(id=shown["id"], include_datasets=True)["packages"]
+    assert sorted(p["name"] for p in packages) == ALL
+    assert {p["owner_org"] for p in packages} == {shown["id"]}
+    assert {p["organization"]["name"] for p in packages} == {ORG}
+    # the report's author is no organization here
+    with pytest.raises(ckanapi.NotFound):
+        ckan.action.organization_show(id="wales-audit-office")
 
 
 @pytest.mark.live

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -18,12 +19,15 @@ import pytest
 import requests
 from ckanapi.datapackage import dataset_to_datapackage, populate_schema_from_datastore
 
-from portal.api.ckan_dicts import json_resource_id, package_id, resource_id
-from tests.test_api_ckan import ALL, COUNCILS_RESOURCE, RATES, RATES_RESOURCE, action
+from portal.api.ckan_dicts import NAMESPACE, json_resource_id, organization_name, package_id, resource_id
+from tests.test_api_ckan import ALL, COUNCILS_RESOURCE, ORG, RATES, RATES_RESOURCE, action
 
 BIN = Path(sys.executable).parent
 DEMONSTRATION = ["maturity-scores", "response-rates"]
 WAO = "Wales Audit Office"
+PORTAL = "Wales local government data portal"
+# Whatever names the Wales Audit Office, in either language, or its address.
+AUDIT_OFFICE = ("Audit Office", "Archwilio", "audit.wales", "wales-audit-office")
 
 
 @pytest.fixture(scope="module")
@@ -103,16 +107,100 @@ def test_licences_come_from_ckans_register(ckan):
 def test_authors_credit_the_audit_office_only_for_the_report(ckan):
     for name in ALL:
         dataset = ckan.action.package_show(id=name)
-        people = [dataset[key] for key in ("author", "author_email", "maintainer", "maintainer_email")]
+        # the portal's publisher publishes and keeps every dataset here
+        assert dataset["organization"]["name"] == ORG and dataset["organization"]["title"] == PORTAL
+        assert dataset["maintainer"] == PORTAL
+        assert dataset["maintainer_email"] is None  # PUBLISHER_EMAIL is not set
         if name in DEMONSTRATION:
-            assert not any(value and ("Audit" in value or "audit.wales" in value) for value in people), people
-            assert dataset["author"] == dataset["maintainer"] == \
-                "Wales local government data portal (demonstration data)"
+            # made by the portal's publisher, and said to be demonstration data
+            assert dataset["author"] == f"{PORTAL} (demonstration data)"
+            assert dataset["author_email"] is None
         else:
-            # the report's author wrote it; the portal's publisher keeps it here
+            # the report's author wrote it
             assert dataset["author"] == WAO and dataset["author_email"] == "info@audit.wales"
-            assert dataset["maintainer"] == "Wales local government data portal"
-            assert dataset["maintainer_email"] is None  # PUBLISHER_EMAIL is not set
+
+
+def names_audit_office(value) -> bool:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return any(name.casefold() in text.casefold() for name in AUDIT_OFFICE)
+
+
+@pytest.mark.live
+def test_demonstration_datasets_never_name_the_audit_office_as_who_made_or_keeps_them(ckan):
+    """Neither the organization (ckanext-dcat's ``dct:publisher``) nor the
+    author or maintainer of a demonstration dataset, wherever CKAN's clients
+    read a dataset, names the Wales Audit Office."""
+    keys = ("organization", "owner_org", "author", "author_email", "maintainer", "maintainer_email")
+    found = {name: [ckan.action.package_show(id=name)] for name in DEMONSTRATION}
+    for dataset in ckan.action.package_search(fq="kind:demonstration", rows=100)["results"]:
+        found[dataset["name"]].append(dataset)
+    for dataset in ckan.action.current_package_list_with_resources(limit=100):
+        if dataset["name"] in found:
+            found[dataset["name"]].append(dataset)
+    org = ckan.action.organization_show(id=ORG, include_datasets=True)
+    for dataset in org["packages"]:
+        if dataset["name"] in found:
+            found[dataset["name"]].append(dataset)
+    for name, seen in found.items():
+        assert len(seen) == 4, name
+        for dataset in seen:
+            for key in keys:
+                assert not names_audit_office(dataset[key]), (name, key, dataset[key])
+    assert not names_audit_office({key: value for key, value in org.items() if key != "packages"})
+
+
+@pytest.mark.parametrize("title, name", [
+    ("Wales local government data portal", "wales-local-government-data-portal"),
+    ("Cyngor Gwynedd / Gwynedd Council", "cyngor-gwynedd-gwynedd-council"),
+    ("Ynys Môn: Data Ŵyl", "ynys-mon-data-wyl"),
+    ("  Example_Council (2026) ", "example-council-2026"),
+    ("!", "publisher"),
+    ("x" * 150, "x" * 100),
+])
+def test_the_organization_is_named_as_ckan_names_things(title, name):
+    assert organization_name(title) == name
+
+
+def test_the_organization_follows_the_publisher_settings(published_app, client):
+    """Another publisher in the settings: the one organization, every
+    dataset's owner and maintainer, the facets and filters all change with
+    it; the author of the report's datasets stays the Wales Audit Office."""
+    saved = {key: published_app.config[key] for key in
+             ("PUBLISHER_EN", "PUBLISHER_CY", "PUBLISHER_URL", "PUBLISHER_EMAIL")}
+    published_app.config.update(PUBLISHER_EN="Example Council", PUBLISHER_CY="Cyngor Enghreifftiol",
+                                PUBLISHER_URL="https://example.wales/", PUBLISHER_EMAIL="data@example.wales")
+    try:
+        new = "example-council"
+        new_id = str(uuid.uuid5(NAMESPACE, f"organization/{new}"))
+        assert action(client, "organization_list").json["result"] == [new]
+        shown = action(client, "organization_show", id=new).json["result"]
+        assert (shown["id"], shown["title"], shown["title_cy"]) == \
+            (new_id, "Example Council", "Cyngor Enghreifftiol")
+        assert (shown["url"], shown["email"], shown["package_count"]) == ("https://example.wales/",
+                                                                           "data@example.wales", len(ALL))
+        assert action(client, "organization_show", id=new_id).json["result"]["name"] == new
+        assert action(client, "organization_show", id=ORG).status_code == 404
+        for name in ALL:
+            dataset = action(client, "package_show", id=name).json["result"]
+            assert (dataset["owner_org"], dataset["organization"]["name"]) == (new_id, new)
+            assert (dataset["maintainer"], dataset["maintainer_email"]) == \
+                ("Example Council", "data@example.wales")
+            if name in DEMONSTRATION:
+                assert dataset["author"] == "Example Council (demonstration data)"
+                assert dataset["author_email"] == "data@example.wales"
+            else:
+                assert dataset["author"] == WAO
+        search = action(client, "package_search", fq=f"organization:{new}",
+                        **{"facet.field": ["organization"]})
+        assert search.json["result"]["count"] == len(ALL)
+        assert search.json["result"]["facets"]["organization"] == {new: len(ALL)}
+        assert action(client, "package_search", fq=f"owner_org:{new_id}").json["result"]["count"] == len(ALL)
+        assert action(client, "package_search", fq=f"organization:{ORG}").json["result"]["count"] == 0
+        assert client.get(f"/organization/{new}").status_code == 302
+        assert client.get(f"/organization/{ORG}").status_code == 404
+    finally:
+        published_app.config.update(saved)
+    assert action(client, "organization_list").json["result"] == [ORG]
 
 
 # -- the JSON download as a resource ----------------------------------------------------
@@ -306,7 +394,7 @@ def test_new_actions_have_help(client):
      f"/en/datasets/{RATES}/?_resource=response-rates"),
     (f"/dataset/{RATES}/resource/{json_resource_id(RATES, 'response-rates')}", "fr",
      f"/en/datasets/{RATES}/?_resource=response-rates"),
-    ("/organization/wales-audit-office", "cy", "/cy/datasets/"),
+    (f"/organization/{ORG}", "cy", "/cy/datasets/"),
     ("/group/maturity", "", "/en/datasets/?theme=maturity"),
     ("/dataset/", "", "/en/datasets/"),
     (f"/dataset/{RATES}/resource/{RATES_RESOURCE}/download/response-rates.csv", "",
@@ -322,7 +410,8 @@ def test_ckan_web_paths_redirect_to_the_portal(client, path, accept, location):
 
 @pytest.mark.parametrize("path", [
     "/dataset/no-such-dataset", f"/dataset/{RATES}/resource/no-such-resource",
-    f"/dataset/councils/resource/{RATES_RESOURCE}", "/organization/someone-else", "/group/no-such-group",
+    f"/dataset/councils/resource/{RATES_RESOURCE}", "/organization/someone-else",
+    "/organization/wales-audit-office", "/group/no-such-group",
 ])
 def test_unknown_ckan_web_paths_are_translated_404_pages(client, path):
     response = client.get(path, headers={"Accept-Language": "cy"})

@@ -252,13 +252,56 @@ def test_about_page_explains_the_method_and_suppression(client, published_app, l
                for h in hrefs)
 
 
+# The portal's publisher out of the box (the PUBLISHER_* settings), and the report's author.
+PUBLISHER = {"en": "Wales local government data portal", "cy": "Porth data llywodraeth leol Cymru"}
+AUDIT_OFFICE_CONTACT = ("info@audit.wales", "post@archwilio.cymru", "029 2032 0500", "Cathedral Road",
+                        "Heol y Gadeirlan", "audit.wales", "archwilio.cymru")
+EXAMPLE = {"PUBLISHER_EN": "Example Council", "PUBLISHER_CY": "Cyngor Enghreifftiol",
+           "PUBLISHER_URL": "https://example.wales/", "PUBLISHER_EMAIL": "data@example.wales"}
+
+
+def contact_block(html: str) -> str:
+    """The contact details the page gives: its address and the list after it."""
+    found = re.search(r'<address class="contact">(.*?)</address>\s*(<ul class="contact-methods">.*?</ul>)?'
+                      r'\s*(<p>.*?</p>)?', html, re.S)
+    assert found, "no contact details"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", found.group(0))).strip()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("path", ["accessibility", "privacy"])
+def test_the_sites_contact_is_its_publisher(client, published_app, lang, path):
+    """The site is run by the portal's publisher: the accessibility statement
+    and the privacy notice give its contact details (from the settings), never
+    the Wales Audit Office's."""
+    html = client.get(f"/{lang}/{path}/").get_data(as_text=True)
+    assert html.count('<address class="contact">') == 1
+    block = contact_block(html)
+    assert block.startswith(PUBLISHER[lang])
+    assert ("No contact address has been set" if lang == "en" else "Nid oes cyfeiriad cyswllt") in block
+    assert not any(detail in html for detail in AUDIT_OFFICE_CONTACT), path
+    saved = {key: published_app.config[key] for key in EXAMPLE}
+    published_app.config.update(EXAMPLE)
+    try:
+        html = client.get(f"/{lang}/{path}/").get_data(as_text=True)
+    finally:
+        published_app.config.update(saved)
+    block = contact_block(html)
+    name = "Cyngor Enghreifftiol" if lang == "cy" else "Example Council"
+    assert block.startswith(name) and "data@example.wales" in block and "https://example.wales/" in block
+    assert 'href="mailto:data@example.wales"' in html and 'href="https://example.wales/"' in html
+    assert "No contact address" not in block and "Nid oes cyfeiriad cyswllt" not in block
+    assert not any(detail in html for detail in AUDIT_OFFICE_CONTACT), path
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_accessibility_statement(client, lang):
     html, page, structure = fetch(client, f"/{lang}/accessibility/")
     text = " ".join(page.text)
     hrefs = [a.get("href") for a in page.links]
-    assert "mailto:info@audit.wales" in hrefs or "info@audit.wales" in text
-    assert "029 2032 0500" in text
+    # problems are reported to the portal's publisher, who runs the site
+    assert (f"contact the publisher, {PUBLISHER['en']}, using the details above" if lang == "en"
+            else f"cysylltwch â'r cyhoeddwr, {PUBLISHER['cy']}, gan ddefnyddio'r manylion uchod") in text
     assert "https://www.w3.org/TR/WCAG22/" in hrefs
     assert "https://www.equalityadvisoryservice.com/" in hrefs
     assert re.search(r"\b2026\b", text)  # the preparation date
@@ -275,7 +318,9 @@ def test_privacy_notice(client, lang):
     text = " ".join(page.text)
     assert "lang" in page.text  # the one cookie, by name
     assert "365" in text
-    assert "info@audit.wales" in text
+    # run by the portal's publisher, whose contact it gives
+    assert (f"This portal is run by its publisher, {PUBLISHER['en']}," if lang == "en"
+            else f"Caiff y porth hwn ei redeg gan ei gyhoeddwr, {PUBLISHER['cy']},") in text
     hrefs = [a.get("href") for a in page.links]
     assert f"/{lang}/about/#suppression" in hrefs
     if lang == "en":

@@ -26,6 +26,9 @@ SPDX = Namespace("http://spdx.org/rdf/terms#")
 EU = "http://publications.europa.eu/resource/authority/"
 CATALOG = URIRef("http://localhost/catalog.ttl#catalog")
 DEMONSTRATION = {"maturity-scores", "response-rates"}
+# The portal's publisher out of the box (the PUBLISHER_* settings): the portal itself.
+PORTAL = {"en": {"Wales local government data portal"}, "cy": {"Porth data llywodraeth leol Cymru"}}
+AUDIT_OFFICE = {"en": {"Wales Audit Office"}, "cy": {"Swyddfa Archwilio Cymru"}}
 SYNTAXES = {"ttl": ("text/turtle", "turtle"), "jsonld": ("application/ld+json", "json-ld"),
             "rdf": ("application/rdf+xml", "xml")}
 MEDIA_TYPES = {"csv": "text/csv", "json": "application/json", "zip": "application/zip",
@@ -92,8 +95,12 @@ def test_catalog(graph, published):
     assert set(languages(graph, CATALOG, DCTERMS.description)) == {"en", "cy"}
     publisher = graph.value(CATALOG, DCTERMS.publisher)
     assert (publisher, RDF.type, FOAF.Agent) in graph
-    assert languages(graph, publisher, FOAF.name) == {
-        "en": {"Wales Audit Office"}, "cy": {"Swyddfa Archwilio Cymru"}}
+    # the portal's publisher, not the report's author
+    assert languages(graph, publisher, FOAF.name) == PORTAL
+    assert graph.value(publisher, FOAF.homepage) == URIRef("http://localhost/en/")
+    assert graph.value(publisher, FOAF.mbox) is None  # PUBLISHER_EMAIL is not set
+    for service in graph.objects(CATALOG, DCAT.service):
+        assert graph.value(service, DCTERMS.publisher) == publisher
     assert graph.value(CATALOG, FOAF.homepage) == URIRef("http://localhost/en/")
     assert set(graph.objects(CATALOG, DCTERMS.language)) == {URIRef(EU + "language/ENG"),
                                                              URIRef(EU + "language/CYM")}
@@ -133,12 +140,19 @@ def test_every_dataset_in_both_languages(graph, published):
         assert graph.value(node, DCTERMS.license) == OGL_IN_CKAN
         contact = graph.value(node, DCAT.contactPoint)
         assert (contact, RDF.type, VCARD.Organization) in graph and (contact, RDF.type, VCARD.Kind) in graph
-        assert set(languages(graph, contact, VCARD.fn)) == {"en", "cy"}
+        # the portal's publisher publishes and answers for every dataset
+        assert languages(graph, contact, VCARD.fn) == PORTAL
+        assert graph.value(contact, VCARD.hasURL) == URIRef("http://localhost/en/about/#publisher")
+        assert graph.value(contact, VCARD.hasEmail) is None  # PUBLISHER_EMAIL is not set
+        assert graph.value(node, DCTERMS.publisher) == graph.value(CATALOG, DCTERMS.publisher)
+        creators = list(graph.objects(node, DCTERMS.creator))
+        assert len(creators) == 1
         if version.demonstration:
             continue  # see test_demonstration_data_is_never_credited_to_the_audit_office
-        assert graph.value(node, DCTERMS.publisher) == graph.value(CATALOG, DCTERMS.publisher)
-        assert graph.value(node, DCTERMS.creator) == graph.value(CATALOG, DCTERMS.publisher)
-        assert graph.value(contact, VCARD.hasEmail) == URIRef("mailto:info@audit.wales")
+        # the report's author made the report's figures
+        assert languages(graph, creators[0], FOAF.name) == AUDIT_OFFICE, name
+        assert graph.value(creators[0], FOAF.homepage) == URIRef("https://www.audit.wales/")
+        assert creators[0] != graph.value(CATALOG, DCTERMS.publisher)
 
 
 def test_places_are_named_in_both_languages(graph):
@@ -153,8 +167,9 @@ def test_places_are_named_in_both_languages(graph):
 
 
 def test_demonstration_data_is_never_credited_to_the_audit_office(graph, published):
-    """Synthetic datasets are made and published by the portal; only the
-    datasets taken from the report credit the Wales Audit Office."""
+    """Synthetic datasets are made and published by the portal's publisher;
+    only the datasets taken from the report credit the Wales Audit Office,
+    as their creator."""
     audit_office = {"Wales Audit Office", "Swyddfa Archwilio Cymru", "mailto:info@audit.wales",
                     "https://www.audit.wales/"}
     for name, (version, _first) in published.items():
@@ -168,8 +183,64 @@ def test_demonstration_data_is_never_credited_to_the_audit_office(graph, publish
             assert agent is not None
             said = {str(o) for _p, o in graph.predicate_objects(agent)}
             assert not said & audit_office, (name, agent, said)
-        assert languages(graph, agents[0], FOAF.name) == {
-            "en": {"Wales local government data portal"}, "cy": {"Porth data llywodraeth leol Cymru"}}
+        assert languages(graph, agents[0], FOAF.name) == PORTAL
+        assert agents[1] == agents[0]  # the publisher made them
+
+
+def test_the_audit_office_publishes_nothing_here(graph):
+    """The Wales Audit Office is the creator of the report's datasets only:
+    never the publisher of the catalogue, a dataset or a service, nor a
+    contact point."""
+    names = {"Wales Audit Office", "Swyddfa Archwilio Cymru"}
+    for predicate, name_predicate in ((DCTERMS.publisher, FOAF.name), (DCAT.contactPoint, VCARD.fn)):
+        agents = set(graph.objects(None, predicate))
+        assert agents
+        for agent in agents:
+            assert not {str(o) for o in graph.objects(agent, name_predicate)} & names, agent
+            assert not {str(o) for _p, o in graph.predicate_objects(agent)} & {
+                "mailto:info@audit.wales", "https://www.audit.wales/"}, agent
+
+
+def test_the_publisher_is_a_setting(published_app, client, published):
+    """Another publisher in the settings: the catalogue (kept pages made
+    again), every dataset and its own document name it, with its address and
+    home page; the report's datasets are still the Wales Audit Office's work."""
+    saved = {key: published_app.config[key] for key in
+             ("PUBLISHER_EN", "PUBLISHER_CY", "PUBLISHER_URL", "PUBLISHER_EMAIL")}
+    fetch(client)  # the page for the default publisher is kept
+    published_app.config.update(PUBLISHER_EN="Example Council", PUBLISHER_CY="Cyngor Enghreifftiol",
+                                PUBLISHER_URL="https://example.wales/", PUBLISHER_EMAIL="data@example.wales")
+    try:
+        documents = [fetch(client)] + [
+            Graph().parse(data=client.get(f"/datasets/{name}.ttl").data, format="turtle")
+            for name in ("maturity-scores", "councils")]
+        for graph in documents:
+            for name, (version, _first) in published.items():
+                nodes = list(graph.subjects(DCTERMS.identifier, Literal(name)))
+                if not nodes:
+                    continue
+                node = nodes[0]
+                publisher = graph.value(node, DCTERMS.publisher)
+                assert languages(graph, publisher, FOAF.name) == {
+                    "en": {"Example Council"}, "cy": {"Cyngor Enghreifftiol"}}
+                assert graph.value(publisher, FOAF.homepage) == URIRef("https://example.wales/")
+                assert graph.value(publisher, FOAF.mbox) == URIRef("mailto:data@example.wales")
+                contact = graph.value(node, DCAT.contactPoint)
+                assert graph.value(contact, VCARD.hasEmail) == URIRef("mailto:data@example.wales")
+                assert languages(graph, contact, VCARD.fn) == {
+                    "en": {"Example Council"}, "cy": {"Cyngor Enghreifftiol"}}
+                creator = graph.value(node, DCTERMS.creator)
+                if version.demonstration:
+                    assert creator == publisher
+                else:
+                    assert languages(graph, creator, FOAF.name) == AUDIT_OFFICE
+        catalog = documents[0]
+        assert languages(catalog, catalog.value(CATALOG, DCTERMS.publisher), FOAF.name)["en"] == {
+            "Example Council"}
+    finally:
+        published_app.config.update(saved)
+    again = fetch(client)
+    assert languages(again, again.value(CATALOG, DCTERMS.publisher), FOAF.name) == PORTAL
 
 
 def test_demonstration_datasets_say_so(graph, published):

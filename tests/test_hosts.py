@@ -30,7 +30,7 @@ MACHINE = [
     "/api/3/action/package_show?id=councils", "/api/3/action/package_search?rows=2",
     "/api/3/action/current_package_list_with_resources?limit=2", "/api/3/action/resource_show?id=councils.councils",
     "/api/3/action/datastore_search?resource_id=councils.councils&limit=2", "/api/3/action/status_show",
-    "/api/3/action/site_read", "/api/3/action/organization_show?id=wales-audit-office",
+    "/api/3/action/site_read", "/api/3/action/organization_show?id=wales-local-government-data-portal",
     "/api/3/action/group_list?all_fields=true", "/api/3/action/no_such_action",
     "/catalog.ttl", "/catalog.jsonld", "/catalog.rdf", "/feeds/datasets.atom", "/feeds/datasets.atom?lang=cy",
     "/feeds/datasets/councils.atom", "/sitemap.xml", "/robots.txt", "/health",

@@ -76,6 +76,10 @@ def test_every_dataset_page_has_a_schema_org_dataset_in_its_language(client, ver
                                 else "Wales local government data portal"}
         else:
             assert str(graph.value(graph.value(dataset, SDO.creator), SDO.name)) in AUDIT_OFFICE
+            # published by the portal's publisher, with its own home page
+            publisher = graph.value(dataset, SDO.publisher)
+            assert str(graph.value(publisher, SDO.name)) not in AUDIT_OFFICE
+            assert graph.value(publisher, SDO.url) == URIRef(f"http://localhost/{lang}/")
         downloads = {str(graph.value(d, SDO.contentUrl)) for d in graph.objects(dataset, SDO.distribution)}
         assert f"http://localhost/datasets/{name}/versions/{version.number}/{name}.zip" in downloads
 

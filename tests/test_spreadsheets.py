@@ -19,7 +19,8 @@ from odf.table import Table, TableCell, TableRow
 from odf.text import P
 from sqlalchemy import delete, select
 
-from portal import queries
+from portal import attribution, queries
+from portal.config import DATASETS_PATH
 from portal.model import Artefact
 from portal.publish import artefacts as built, ods, spreadsheets
 from portal.publish.service import load_path
@@ -29,6 +30,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ODS = "application/vnd.oasis.opendocument.spreadsheet"
 SHEETS = {"en": ["Cover", "Contents", "Notes", "Columns", "Data"],
           "cy": ["Clawr", "Cynnwys", "Nodiadau", "Colofnau", "Data"]}
+# The portal's publisher out of the box (the PUBLISHER_* settings), and the report's author.
+PORTAL = {"en": "Wales local government data portal", "cy": "Porth data llywodraeth leol Cymru"}
+AUDIT_OFFICE = ("Wales Audit Office", "Swyddfa Archwilio Cymru", "audit.wales", "archwilio.cymru")
+EXAMPLE = {"PUBLISHER_EN": "Example Council", "PUBLISHER_CY": "Cyngor Enghreifftiol",
+           "PUBLISHER_URL": "https://example.wales/", "PUBLISHER_EMAIL": "data@example.wales"}
 
 
 # -- reading workbooks back -------------------------------------------------------------------
@@ -174,8 +180,11 @@ def test_demonstration_scores_workbook(client, fmt):
     assert fields["Status"].startswith("Demonstration data: synthetic figures made by this portal")
     assert fields["Source"] == "Synthetic data made by this portal (demonstration data)"
     assert fields["Publisher"] == "Wales local government data portal (demonstration data)"
+    assert fields["Contact"] == ("Wales local government data portal: see “Who publishes this site” on the "
+                                 "portal's “About and method” page")  # PUBLISHER_EMAIL is not set
     # never credited to the Wales Audit Office
-    assert "Wales Audit Office" not in fields["Source"] + fields["Publisher"] + fields["Contact"]
+    said = fields["Source"] + fields["Publisher"] + fields["Contact"]
+    assert not any(name in said for name in AUDIT_OFFICE)
     assert fields["Period covered"] == "2018"
     assert "Open Government Licence v3.0" in fields["Licence"]
 
@@ -207,12 +216,15 @@ def test_real_data_workbook_in_welsh(client, fmt):
     sheets = read(fmt, client.get(f"/datasets/data-tool-response-rates/cy/response-rates.{fmt}").data)
     fields = cover(sheets["Clawr"])
     assert sheets["Clawr"][0][0].startswith("Cyfraddau ymateb i'r offer data")
-    assert fields["Cyhoeddwr"] == "Swyddfa Archwilio Cymru"
+    # published by the portal's publisher; the source, the report, is the Wales Audit Office's
+    assert fields["Cyhoeddwr"] == PORTAL["cy"]
     assert fields["Statws"] == "Data a gyhoeddwyd, fel y'u rhoddir yn y ffynhonnell."
     assert fields["Ffynhonnell"].startswith("Swyddfa Archwilio Cymru (2018) Defnydd llywodraeth leol o ddata")
     assert fields["Cyfnod dan sylw"] == "2018"
     assert "Trwydded Llywodraeth Agored v3.0" in fields["Trwydded"]
-    assert "post@archwilio.cymru" in fields["Cyswllt"]
+    assert fields["Cyswllt"] == ("Porth data llywodraeth leol Cymru: gweler “Pwy sy'n cyhoeddi'r wefan hon” "
+                                 "ar dudalen “Cefndir a dull” y porth")
+    assert not any(name in fields["Cyhoeddwr"] + fields["Cyswllt"] for name in AUDIT_OFFICE)
     title, header, rows = table(sheets["Data"])
     assert title == "Cyfraddau ymateb fesul grŵp derbynwyr"
     assert header[1] == "Grŵp derbynwyr"
@@ -220,6 +232,63 @@ def test_real_data_workbook_in_welsh(client, fmt):
     notes = [row[1] for row in table(sheets["Nodiadau"])[2]]
     assert "Nid oes gwerth yn y ffynhonnell ar gyfer cell wag." in notes
     assert [row[0] for row in table(sheets["Colofnau"])[2]][:2] == ["Cod y cyngor", "Grŵp derbynwyr"]
+
+
+def test_the_cover_names_the_publisher_in_the_settings(backend, new_database, tmp_path):
+    """Published under another publisher (the PUBLISHER_* settings): the cover
+    and the file's properties name it, with its address and web site; the
+    report is still the source; a late build gives the same bytes."""
+    from tests.conftest import make_app, migrated
+
+    app = make_app(migrated(new_database(backend)), tmp_path / "instance", **EXAMPLE)
+    with app.app_context():
+        from portal.extensions import session
+        results = load_path(session(), DATASETS_PATH / "data-tool-response-rates")
+        assert [r.status for r in results] == ["published"]
+    client = app.test_client()
+    contact = "data@example.wales, https://example.wales/"
+    for lang, path, publisher, label in (
+            ("en", "response-rates.xlsx", "Example Council", ("Publisher", "Contact", "Source")),
+            ("cy", "cy/response-rates.ods", "Cyngor Enghreifftiol", ("Cyhoeddwr", "Cyswllt", "Ffynhonnell"))):
+        data = client.get(f"/datasets/data-tool-response-rates/{path}").data
+        fields = cover(read(path.rsplit(".", 1)[1], data)[SHEETS[lang][0]])
+        assert fields[label[0]] == publisher
+        assert fields[label[1]] == f"{publisher}: {contact}"
+        assert fields[label[2]].startswith(("Wales Audit Office (2018)", "Swyddfa Archwilio Cymru (2018)"))
+    data = client.get("/datasets/data-tool-response-rates/response-rates.xlsx").data
+    properties = openpyxl.load_workbook(io.BytesIO(data)).properties
+    assert properties.creator == "Example Council"
+    # built again on request (as for a version published before spreadsheets): the same bytes
+    with app.app_context():
+        from portal.extensions import session
+        db = session()
+        kept = db.scalar(select(Artefact.sha256).where(Artefact.name == "response-rates.xlsx"))
+        db.execute(delete(Artefact).where(Artefact.name == "response-rates.xlsx"))
+        db.commit()
+    again = client.get("/datasets/data-tool-response-rates/versions/1/response-rates.xlsx")
+    assert again.status_code == 200 and hashlib.sha256(again.data).hexdigest() == kept
+
+
+@pytest.mark.parametrize("lang", ["en", "cy"])
+def test_a_demonstration_cover_credits_the_publisher_never_the_audit_office(published_app, lang):
+    """Whoever the publisher is, demonstration data are its synthetic
+    figures, said to be demonstration data; the Wales Audit Office is named
+    only in saying they are not its results."""
+    example = attribution.publisher(EXAMPLE)
+    with published_app.app_context():
+        from portal.extensions import session
+        version = queries.latest_version(session(), "maturity-scores")
+        fields = dict(spreadsheets.cover(version, version.resources[0], lang, example))
+        book = spreadsheets.workbook(version, version.resources[0], lang, [], publisher=example)
+    labels = [spreadsheets.text(key, lang) for key in ("source", "publisher", "contact", "status")]
+    source, publisher, contact, status = (fields[label] for label in labels)
+    assert publisher == book.author == spreadsheets.text("demo_publisher", lang, publisher=example.name(lang))
+    assert publisher.startswith(example.name(lang)) and publisher.endswith(
+        "(demonstration data)" if lang == "en" else "(data enghreifftiol)")
+    assert contact == f"{example.name(lang)}: data@example.wales, https://example.wales/"
+    assert source == spreadsheets.text("demo_source", lang)
+    assert not any(name in source + publisher + contact for name in AUDIT_OFFICE)
+    assert status.startswith("Demonstration data" if lang == "en" else "Data enghreifftiol")
 
 
 def test_numbers_are_typed_in_the_xlsx_file(client):

@@ -59,7 +59,7 @@ def url_samples(published_app) -> dict[str, list[str]]:
             "logic_function": sorted(ckan_actions.ACTIONS) + ["package_create"],
             # CKAN's web paths: names or ids of datasets, groups, the organization, resources
             "key": [v.dataset.name for v in versions] + [ckan_dicts.package_id(v.dataset.name) for v in versions]
-            + sorted({t for v in versions for t in ckan_dicts.themes(v)}) + [ckan_dicts.ORGANIZATION_NAME],
+            + sorted({t for v in versions for t in ckan_dicts.themes(v)}) + [ckan_dicts.organization().name],
             "resource_key": [make(v.dataset.name, r.name) for v in versions for r in v.resources
                              for make in (ckan_dicts.resource_id, ckan_dicts.json_resource_id)]
             + [f"{v.dataset.name}.{r.name}" for v in versions for r in v.resources],

@@ -113,7 +113,7 @@ def package_search(context: Context, data: dict[str, Any]) -> dict[str, Any]:
 
     :param q: words to find, in English or Welsh (optional)
     :param fq: filters such as ``tags:x``, ``groups:maturity``, ``res_format:CSV``,
-      ``organization:wales-audit-office``, ``council:W06000012``, ``kind:real``,
+      ``organization:<the publisher's name>``, ``council:W06000012``, ``kind:real``,
       ``metadata_modified:[2020-01-01T00:00:00Z TO *]`` (optional)
     :param rows: how many results (optional, default 10, at most 1000)
     :param start: skip this many first (optional)
@@ -306,7 +306,8 @@ def _moment(data: dict[str, Any], key: str) -> float | None:
 
 
 def organization_list(context: Context, data: dict[str, Any]) -> list[Any]:
-    """Return the organizations' names (there is one, the Wales Audit Office).
+    """Return the organizations' names: there is one, the portal's publisher,
+    which publishes every dataset.
 
     :param all_fields: whole dictionaries instead of names (optional)
     :param sort: ``name asc`` (default), ``title``, ``package_count``
@@ -315,22 +316,24 @@ def organization_list(context: Context, data: dict[str, Any]) -> list[Any]:
     :param organizations: only these names (optional)
     """
     count = len(queries.latest_versions(context.session))
-    entry = ckan_dicts.organization_dict(ckan_dicts.first_publication(context.session), count)
+    entry = ckan_dicts.organization_dict(ckan_dicts.first_publication(context.session), count,
+                                         ckan_dicts.organization())
     return _list(data, [entry], "organizations")
 
 
 def organization_show(context: Context, data: dict[str, Any]) -> dict[str, Any]:
-    """Return the organization.
+    """Return the organization: the portal's publisher, with every dataset.
 
     :param id: its id or name
     :param include_datasets: include its datasets (optional, default false)
     """
     key = required_string(data, "id")
-    if key not in (ckan_dicts.ORGANIZATION_ID, ckan_dicts.ORGANIZATION_NAME):
+    org = ckan_dicts.organization()
+    if key not in (org.id, org.name):
         raise NotFound("Organization not found")
     versions = queries.latest_versions(context.session)
     created = ckan_dicts.first_publication(context.session)
-    result = ckan_dicts.organization_dict(created, len(versions))
+    result = ckan_dicts.organization_dict(created, len(versions), org)
     return _full(result, data, versions, created)
 
 

@@ -11,17 +11,29 @@ when a new version is published and need no storage:
 * the same rows as JSON, a resource of its own (``res_format:JSON``):
   ``uuid5(NAMESPACE, "dataset/<name>/resource/<resource>/json")``, alias
   ``<name>.<resource>.json``
-* organization ``uuid5(NAMESPACE, "organization/wales-audit-office")``
+* organization ``uuid5(NAMESPACE, "organization/<name>")``, its name made from
+  the portal's publisher's English name (``PUBLISHER_EN``; out of the box
+  ``wales-local-government-data-portal``)
 * group (a theme) ``uuid5(NAMESPACE, "group/<theme>")``, tag ``uuid5(NAMESPACE, "tag/<name>")``
 
 A resource id always reads the dataset's latest version. Welsh metadata rides
 in ``extras`` (``title_cy``, ``notes_cy``, ...) and, on resources, groups and
 the organization, in ``*_cy`` keys, as CKAN allows free keys there.
+
+Who is credited (as :mod:`portal.attribution` rules): the organization, which
+ckanext-dcat makes every dataset's ``dct:publisher``, is the portal's
+publisher, for every dataset; ``author`` is who made the figures (the Wales
+Audit Office for what comes from its report, the portal's publisher for
+demonstration data, never the Wales Audit Office); ``maintainer`` is the
+portal's publisher, who keeps every dataset here.
 """
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,17 +51,18 @@ from portal.vocabulary import THEMES
 from portal.web.downloads import pinned_archive_url, resource_url
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:x-wales-local-government-data-portal")
-ORGANIZATION_NAME = "wales-audit-office"
-ORGANIZATION_TITLE = ("Wales Audit Office", "Swyddfa Archwilio Cymru")
 # The DataStore's (PostgreSQL's) type names: integers are kept in 64 bits, years fit in 32.
 DATASTORE_TYPES = {"string": "text", "integer": "int8", "number": "numeric", "boolean": "bool",
                    "date": "date", "datetime": "timestamp", "time": "time", "year": "int4",
                    "object": "json", "array": "json", "geojson": "json", "geopoint": "json", "any": "json"}
 ROW_ID_TYPE = "int"  # ``_id``, as ckanext-datastore reports it
-# Who answers for a dataset. The study's figures are the Wales Audit Office's
-# (its contact is the one DCAT gives); demonstration data are the portal's own.
-REPORT_AUTHOR = ("Wales Audit Office", "info@audit.wales")
-DEMONSTRATION_AUTHOR = "Wales local government data portal (demonstration data)"
+# The report's author's address, for ``author_email`` of what comes from its report.
+REPORT_AUTHOR_EMAIL = "info@audit.wales"
+DEMONSTRATION = " (demonstration data)"
+ORGANIZATION_DESCRIPTION = ("The publisher of every dataset on this portal.",
+                            "Cyhoeddwr pob set ddata ar y porth hwn.")
+# CKAN's names: 2 to 100 of lower-case letters, digits, - and _.
+NAME_LENGTH = 100
 JSON = "json"
 
 
@@ -75,9 +88,6 @@ def group_id(theme: str) -> str:
 
 def tag_id(name: str) -> str:
     return stable_id("tag", name)
-
-
-ORGANIZATION_ID = stable_id("organization", ORGANIZATION_NAME)
 
 
 def timestamp(moment: datetime) -> str:
@@ -175,35 +185,65 @@ def first_publication(session: Session) -> datetime | None:
     return session.scalar(select(func.min(Dataset.created_at)))
 
 
-def organization_dict(created: datetime | None, package_count: int | None = None) -> dict[str, Any]:
-    english, welsh = ORGANIZATION_TITLE
+@dataclass(frozen=True)
+class Organization:
+    """The one organization: the portal's publisher."""
+
+    name: str
+    id: str
+    publisher: attribution.Agent
+
+    @property
+    def title(self) -> str:
+        return self.publisher.name_en
+
+
+def organization_name(title: str) -> str:
+    """A CKAN name made from ``title``: ASCII, lower case, words joined by ``-``."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    name = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:NAME_LENGTH].rstrip("-")
+    return name if len(name) >= 2 else "publisher"
+
+
+def organization(settings: Mapping | None = None) -> Organization:
+    """The portal's publisher as CKAN's organization, from the settings
+    (``PUBLISHER_*``; those of the current app unless given)."""
+    agent = attribution.publisher(current_app.config if settings is None else settings)
+    name = organization_name(agent.name_en)
+    return Organization(name, stable_id("organization", name), agent)
+
+
+def _organization_fields(org: Organization) -> dict[str, Any]:
+    english, welsh = ORGANIZATION_DESCRIPTION
+    return {"id": org.id, "name": org.name, "title": org.title, "title_cy": org.publisher.name_cy,
+            "description": english, "description_cy": welsh, "email": org.publisher.email or "",
+            "url": org.publisher.url or "", "image_url": ""}
+
+
+def organization_dict(created: datetime | None, package_count: int | None = None,
+                      org: Organization | None = None) -> dict[str, Any]:
+    org = org or organization()
     result: dict[str, Any] = {
+        **_organization_fields(org),
         "approval_status": "approved",
         "created": timestamp(created) if created else None,
-        "description": "",
-        "display_name": english,
-        "id": ORGANIZATION_ID,
+        "display_name": org.title,
         "image_display_url": "",
-        "image_url": "",
         "is_organization": True,
-        "name": ORGANIZATION_NAME,
         "num_followers": 0,
         "state": "active",
-        "title": english,
-        "title_cy": welsh,
         "type": "organization",
     }
     if package_count is not None:
         result["package_count"] = package_count
-    return result
+    return dict(sorted(result.items()))
 
 
-def organization_summary(created: datetime) -> dict[str, Any]:
+def organization_summary(created: datetime, org: Organization | None = None) -> dict[str, Any]:
     """The organization as CKAN embeds it in a dataset."""
-    english, welsh = ORGANIZATION_TITLE
-    return {"id": ORGANIZATION_ID, "name": ORGANIZATION_NAME, "title": english, "title_cy": welsh,
-            "type": "organization", "description": "", "image_url": "", "created": timestamp(created),
-            "is_organization": True, "approval_status": "approved", "state": "active"}
+    return {**_organization_fields(org or organization()), "type": "organization",
+            "created": timestamp(created), "is_organization": True, "approval_status": "approved",
+            "state": "active"}
 
 
 def group_dict(theme: str, created: datetime | None, package_count: int | None = None) -> dict[str, Any]:
@@ -270,17 +310,21 @@ def licence(version: DatasetVersion) -> Licence:
     return Licence(version.license_name, title, url, welsh_title, welsh_url)
 
 
-def contacts(version: DatasetVersion) -> dict[str, str | None]:
-    """CKAN's ``author``/``maintainer`` (and e-mails). The Wales Audit Office
-    is named only for what comes from its report; demonstration data are
-    credited to the portal that made them."""
+def contacts(version: DatasetVersion, publisher: attribution.Agent) -> dict[str, str | None]:
+    """CKAN's ``author``/``maintainer`` (and e-mails): who made the figures
+    (:func:`portal.attribution.creators`: the Wales Audit Office only for what
+    comes from its report; demonstration data are the portal's publisher's,
+    said to be demonstration data), and the portal's ``publisher``, who keeps
+    every dataset here."""
+    d = version.descriptor or {}
+    made_by = attribution.creators(d, version.demonstration, publisher)
+    author = ", ".join(agent.name_en for agent in made_by)
     if version.demonstration:
-        return {"author": DEMONSTRATION_AUTHOR, "author_email": None,
-                "maintainer": DEMONSTRATION_AUTHOR, "maintainer_email": None}
-    name, email = REPORT_AUTHOR
-    publisher = attribution.publisher(current_app.config)  # who keeps the dataset here
-    return {"author": name, "author_email": email, "maintainer": publisher.name_en,
-            "maintainer_email": publisher.email}
+        author += DEMONSTRATION
+    emails = [REPORT_AUTHOR_EMAIL if attribution.is_report_author(agent.name_en) else agent.email
+              for agent in made_by]
+    return {"author": author, "author_email": next((e for e in emails if e), None),
+            "maintainer": publisher.name_en, "maintainer_email": publisher.email}
 
 
 def resource_dict(version: DatasetVersion, resource: Resource, fmt: str = "csv") -> dict[str, Any]:
@@ -385,15 +429,17 @@ def _extras(version: DatasetVersion, lic: Licence) -> list[dict[str, str]]:
     return [{"key": key, "value": values[key]} for key in sorted(values)]
 
 
-def package_dict(version: DatasetVersion, created: datetime) -> dict[str, Any]:
+def package_dict(version: DatasetVersion, created: datetime,
+                 org: Organization | None = None) -> dict[str, Any]:
     """CKAN's dataset dictionary (as ``package_show`` returns it) for a version;
     ``created`` is the organization's creation (:func:`first_publication`)."""
+    org = org or organization()
     name = version.dataset.name
     lic = licence(version)
     tags = [tag_dict(keyword) for keyword in sorted(set(version.keywords_en))]
     resources = resource_dicts(version)
     return {
-        **contacts(version),
+        **contacts(version, org.publisher),
         "creator_user_id": None,
         "extras": _extras(version, lic),
         "groups": [group_summary(theme) for theme in themes(version)],
@@ -408,8 +454,8 @@ def package_dict(version: DatasetVersion, created: datetime) -> dict[str, Any]:
         "notes": version.description_en,
         "num_resources": len(resources),
         "num_tags": len(tags),
-        "organization": organization_summary(created),
-        "owner_org": ORGANIZATION_ID,
+        "organization": organization_summary(created, org),
+        "owner_org": org.id,
         "private": False,
         "relationships_as_object": [],
         "relationships_as_subject": [],

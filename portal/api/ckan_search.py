@@ -228,14 +228,15 @@ def _documents(session: Session, versions: list[DatasetVersion]) -> dict[int, Do
         select(DatasetFacet.dataset_id, DatasetFacet.facet, DatasetFacet.value)
         .where(DatasetFacet.dataset_id.in_([v.dataset_id for v in versions]))).all() if versions else []
     documents: dict[int, Document] = {}
+    org = ckan_dicts.organization()  # the portal's publisher publishes every dataset
     # text fields, matched word by word as Solr's text analysis does
     for version in versions:
         shown: dict[str, set[str]] = {
             "id": {ckan_dicts.package_id(version.dataset.name)},
             "name": {version.dataset.name},
             "tags": set(version.keywords_en),
-            "organization": {ckan_dicts.ORGANIZATION_NAME},
-            "owner_org": {ckan_dicts.ORGANIZATION_ID},
+            "organization": {org.name},
+            "owner_org": {org.id},
             "groups": set(ckan_dicts.themes(version)),
             "res_format": {resource.format.upper() for resource in version.resources} | {"JSON"},
             "license_id": {ckan_dicts.licence(version).id},
@@ -311,11 +312,12 @@ def display_names(session: Session, facets: dict[str, list[tuple[str, int]]]) ->
     """English labels of facet values, as CKAN shows group and licence titles."""
     names = search.facet_names(session) if {"council", "characteristic"} & set(facets) else {}
     labels: dict[str, dict[str, str]] = {}
+    org = ckan_dicts.organization()
     for facet, items in facets.items():
         if facet in ("groups", "theme"):
             labels[facet] = {value: THEMES.get(value, (value, value))[0] for value, _ in items}
         elif facet in ("organization", "owner_org"):
-            labels[facet] = {value: ckan_dicts.ORGANIZATION_TITLE[0] for value, _ in items}
+            labels[facet] = {value: org.title for value, _ in items}
         elif facet in ("council", "characteristic", "format", "kind"):
             labels[facet] = {value: search.facet_label(facet, value, "en", names) for value, _ in items}
         else:

@@ -100,8 +100,9 @@ def resource_download(key: str, resource_key: str, filename: str):
 
 @bp.get("/organization/<key>", strict_slashes=False)
 def organization(key: str):
-    if key not in (ckan_dicts.ORGANIZATION_NAME, ckan_dicts.ORGANIZATION_ID):
-        abort(404, f"No organization {key!r}; the organization is {ckan_dicts.ORGANIZATION_NAME!r}.")
+    org = ckan_dicts.organization()
+    if key not in (org.name, org.id):
+        abort(404, f"No organization {key!r}; the organization is {org.name!r}.")
     return _redirect("pages.catalogue")
 
 

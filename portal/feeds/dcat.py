@@ -12,14 +12,19 @@ everything else uses the EU and IANA vocabularies DCAT-AP recommends, and the
 licence URIs of CKAN's licence register, so that CKAN harvesters
 (ckanext-dcat) recognise them.
 
-Demonstration datasets carry ``dct:type`` dataset-type ``SYNTHETIC_DATA``
-(EU dataset-type authority table) and a description that starts with the
-DEMONSTRATION DATA note; they are published and made by the portal, never
-credited to the Wales Audit Office, which is the creator of the datasets
-taken from its report.
+Who is credited (as :mod:`portal.attribution` rules): the portal's publisher
+(the ``PUBLISHER_*`` settings) is the ``dct:publisher`` of the catalogue, of
+every dataset and of the data services, and every dataset's contact point;
+``dct:creator`` is who made the figures: the Wales Audit Office for the
+datasets taken from its report, the portal's publisher for demonstration
+data. Demonstration datasets also carry ``dct:type`` dataset-type
+``SYNTHETIC_DATA`` (EU dataset-type authority table) and a description that
+starts with the DEMONSTRATION DATA note; nothing credits them to the Wales
+Audit Office.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +32,7 @@ from datetime import datetime
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, SKOS, XSD
 
-from portal import coverage
+from portal import attribution, coverage
 from portal.feeds.files import CSV, CSV_CY, DESCRIPTOR, JSON, ODS, ODS_CY, XLSX, XLSX_CY, ZIP, DownloadFile
 from portal.model import DatasetVersion, Resource
 
@@ -85,11 +90,6 @@ CATALOG_DESCRIPTION: Bilingual = (
     "sut mae 22 cyngor Cymru yn defnyddio data, a gyhoeddir yn Gymraeg ac yn Saesneg fel Pecynnau "
     "Data Frictionless â fersiynau.",
 )
-PUBLISHER_NAME: Bilingual = ("Wales Audit Office", "Swyddfa Archwilio Cymru")
-PUBLISHER_HOMEPAGE = URIRef("https://www.audit.wales/")
-CONTACT_EMAIL = URIRef("mailto:info@audit.wales")
-# Who makes and publishes demonstration (synthetic) data: the portal itself.
-PORTAL_NAME: Bilingual = ("Wales local government data portal", "Porth data llywodraeth leol Cymru")
 LABELS: dict[URIRef, Bilingual] = {
     THEME: ("Government and public sector", "Llywodraeth a'r sector cyhoeddus"),
     SYNTHETIC: ("Synthetic data", "Data synthetig"),
@@ -181,7 +181,8 @@ class CatalogUrls:
     ``landing_page(version, language)``: a dataset's page; ``dataset(name,
     number)``: a dataset's IRI (``number`` None: the dataset, else a pinned
     version); ``schema(version, resource)``: a resource's Table Schema;
-    ``about(language)``: the page saying who makes the demonstration data;
+    ``about(language)``: the page saying who publishes the site and how to
+    contact them (and who makes the demonstration data);
     ``services``: the APIs serving the datasets."""
 
     document: str
@@ -210,12 +211,15 @@ class Paging:
 
 
 def catalog_graph(entries: Sequence[CatalogEntry], urls: CatalogUrls,
-                  span: tuple[datetime, datetime] | None = None, paging: Paging | None = None) -> Graph:
+                  span: tuple[datetime, datetime] | None = None, paging: Paging | None = None,
+                  publisher: attribution.Agent = attribution.DEFAULT_PUBLISHER) -> Graph:
     """The catalogue (or, with ``paging``, one page of it); ``span`` is when
-    the whole catalogue was first and last published to."""
+    the whole catalogue was first and last published to; ``publisher`` the
+    portal's publisher."""
     graph = _graph()
     catalog = _minted(urls, "catalog")
-    publisher = _publisher(graph, urls)
+    agent = publisher
+    publisher = _publisher(graph, urls, agent)
     graph.add((catalog, RDF.type, DCAT.Catalog))
     _bilingual(graph, catalog, DCTERMS.title, CATALOG_TITLE)
     _bilingual(graph, catalog, DCTERMS.description, CATALOG_DESCRIPTION)
@@ -232,21 +236,21 @@ def catalog_graph(entries: Sequence[CatalogEntry], urls: CatalogUrls,
         graph.add((catalog, DCTERMS.modified, _moment(span[1])))
     if paging is not None and paging.total > paging.per_page:
         _hydra(graph, paging)
-    datasets = [_dataset(graph, entry, urls) for entry in entries]
+    datasets = [_dataset(graph, entry, urls, agent) for entry in entries]
     for dataset in datasets:
         graph.add((catalog, DCAT.dataset, dataset))
     for service in urls.services:
-        graph.add((catalog, DCAT.service, _service(graph, urls, service, publisher, datasets)))
+        graph.add((catalog, DCAT.service, _service(graph, urls, service, agent, datasets)))
     return graph
 
 
-def dataset_graph(entry: CatalogEntry, urls: CatalogUrls, pinned: bool = False) -> Graph:
+def dataset_graph(entry: CatalogEntry, urls: CatalogUrls, pinned: bool = False,
+                  publisher: attribution.Agent = attribution.DEFAULT_PUBLISHER) -> Graph:
     """One dataset's own document: the dataset (``pinned``: the version,
     with its IRI under ``/versions/<n>``), its distributions, and the APIs
-    serving it."""
+    serving it; ``publisher`` the portal's publisher."""
     graph = _graph()
-    dataset = _dataset(graph, entry, urls, pinned)
-    publisher = _publisher(graph, urls)
+    dataset = _dataset(graph, entry, urls, publisher, pinned)
     for service in urls.services:
         _service(graph, urls, service, publisher, [dataset])
     return graph
@@ -281,7 +285,8 @@ def _graph() -> Graph:
     return graph
 
 
-def _dataset(graph: Graph, entry: CatalogEntry, urls: CatalogUrls, pinned: bool = False) -> URIRef:
+def _dataset(graph: Graph, entry: CatalogEntry, urls: CatalogUrls, publisher: attribution.Agent,
+             pinned: bool = False) -> URIRef:
     version = entry.version
     name = version.dataset.name
     dataset = URIRef(urls.dataset(name, version.number if pinned else None))
@@ -298,19 +303,15 @@ def _dataset(graph: Graph, entry: CatalogEntry, urls: CatalogUrls, pinned: bool 
     _bilingual(graph, dataset, ADMS.versionNotes, (version.changelog_en, version.changelog_cy))
     graph.add((dataset, DCTERMS.identifier, Literal(name)))
     graph.add((dataset, ADMS.identifier, _identifier(graph, dataset, name)))
+    # the portal's publisher publishes and answers for every dataset; who made
+    # it: the report's author for the report's figures, the portal's publisher
+    # for demonstration data (never the Wales Audit Office)
+    graph.add((dataset, DCTERMS.publisher, _publisher(graph, urls, publisher)))
+    graph.add((dataset, DCAT.contactPoint, _contact_point(graph, urls, publisher)))
+    for creator in attribution.creators(version.descriptor or {}, version.demonstration, publisher):
+        graph.add((dataset, DCTERMS.creator, _creator(graph, urls, creator, publisher)))
     if version.demonstration:
-        # made by the portal: its own publisher, creator and contact
-        portal = _portal(graph, urls)
-        graph.add((dataset, DCTERMS.publisher, portal))
-        graph.add((dataset, DCTERMS.creator, portal))
-        graph.add((dataset, DCAT.contactPoint, _portal_contact(graph, urls)))
         graph.add((dataset, DCTERMS.type, _concept(graph, SYNTHETIC)))
-    else:
-        publisher = _publisher(graph, urls)
-        graph.add((dataset, DCTERMS.publisher, publisher))
-        graph.add((dataset, DCAT.contactPoint, _contact_point(graph, urls)))
-        if _from_the_report(version):
-            graph.add((dataset, DCTERMS.creator, publisher))
     graph.add((dataset, DCTERMS.license, licence))
     graph.add((dataset, DCTERMS.issued, _moment(entry.first_published)))
     graph.add((dataset, DCTERMS.modified, _moment(version.published_utc)))
@@ -331,11 +332,6 @@ def _dataset(graph: Graph, entry: CatalogEntry, urls: CatalogUrls, pinned: bool 
     for file in entry.files:
         graph.add((dataset, DCAT.distribution, _distribution(graph, urls, version, file, licence)))
     return dataset
-
-
-def _from_the_report(version: DatasetVersion) -> bool:
-    """Whether the package cites the Wales Audit Office as a source."""
-    return any(source.get("publisher") == PUBLISHER_NAME[0] for source in version.descriptor.get("sources", []))
 
 
 def _identifier(graph: Graph, dataset: URIRef, name: str) -> BNode:
@@ -393,7 +389,7 @@ def _distribution(graph: Graph, urls: CatalogUrls, version: DatasetVersion, file
     return node
 
 
-def _service(graph: Graph, urls: CatalogUrls, service: Service, publisher: URIRef,
+def _service(graph: Graph, urls: CatalogUrls, service: Service, publisher: attribution.Agent,
              datasets: Sequence[URIRef]) -> URIRef:
     node = _minted(urls, f"service-{service.key}")
     graph.add((node, RDF.type, DCAT.DataService))
@@ -407,8 +403,8 @@ def _service(graph: Graph, urls: CatalogUrls, service: Service, publisher: URIRe
     for language, keywords in SERVICE_KEYWORDS.items():
         for keyword in keywords:
             graph.add((node, DCAT.keyword, Literal(keyword, lang=language)))
-    graph.add((node, DCTERMS.publisher, publisher))
-    graph.add((node, DCAT.contactPoint, _contact_point(graph, urls)))
+    graph.add((node, DCTERMS.publisher, _publisher(graph, urls, publisher)))
+    graph.add((node, DCAT.contactPoint, _contact_point(graph, urls, publisher)))
     graph.add((node, DCTERMS.license, _licence(graph, OGL, "OGL-UK-3.0")))
     graph.add((node, DCTERMS.accessRights, _typed(graph, PUBLIC, DCTERMS.RightsStatement)))
     graph.add((node, DCAT.theme, _concept(graph, THEME, THEME_SCHEME)))
@@ -417,43 +413,51 @@ def _service(graph: Graph, urls: CatalogUrls, service: Service, publisher: URIRe
     return node
 
 
-def _publisher(graph: Graph, urls: CatalogUrls) -> URIRef:
+def _publisher(graph: Graph, urls: CatalogUrls, publisher: attribution.Agent) -> URIRef:
+    """The portal's publisher: its home page is its own (``PUBLISHER_URL``),
+    else the portal's."""
     node = _minted(urls, "publisher")
-    graph.add((node, RDF.type, FOAF.Agent))
-    graph.add((node, RDF.type, FOAF.Organization))
-    _bilingual(graph, node, FOAF.name, PUBLISHER_NAME)
+    _agent(graph, node, publisher, URIRef(publisher.url or urls.homepage))
     graph.add((node, DCTERMS.type, _concept(graph, NATIONAL_AUTHORITY)))
-    graph.add((node, FOAF.homepage, _typed(graph, PUBLISHER_HOMEPAGE, FOAF.Document)))
+    if publisher.email:
+        graph.add((node, FOAF.mbox, URIRef(f"mailto:{publisher.email}")))
     return node
 
 
-def _contact_point(graph: Graph, urls: CatalogUrls) -> URIRef:
+def _creator(graph: Graph, urls: CatalogUrls, creator: attribution.Agent,
+             publisher: attribution.Agent) -> URIRef:
+    """Who made a dataset's figures: the portal's publisher, or an author a
+    package names (the report's: the Wales Audit Office)."""
+    if creator == publisher:
+        return _publisher(graph, urls, publisher)
+    if attribution.is_report_author(creator.name_en):
+        node = _minted(urls, "report-author")
+        _agent(graph, node, attribution.REPORT_AUTHOR, URIRef(attribution.REPORT_AUTHOR.url))
+        graph.add((node, DCTERMS.type, _concept(graph, NATIONAL_AUTHORITY)))
+        return node
+    node = _minted(urls, "creator-" + re.sub(r"[^a-z0-9]+", "-", creator.name_en.lower()).strip("-"))
+    _agent(graph, node, creator, URIRef(creator.url) if creator.url else None)
+    return node
+
+
+def _agent(graph: Graph, node: URIRef, agent: attribution.Agent, homepage: URIRef | None) -> None:
+    graph.add((node, RDF.type, FOAF.Agent))
+    graph.add((node, RDF.type, FOAF.Organization))
+    _bilingual(graph, node, FOAF.name, (agent.name_en, agent.name_cy))
+    if homepage is not None:
+        graph.add((node, FOAF.homepage, _typed(graph, homepage, FOAF.Document)))
+
+
+def _contact_point(graph: Graph, urls: CatalogUrls, publisher: attribution.Agent) -> URIRef:
+    """The portal's publisher: its e-mail address (``PUBLISHER_EMAIL``) if
+    set, and the part of the About page saying how to contact it."""
     node = _minted(urls, "contact-point")
     graph.add((node, RDF.type, VCARD.Kind))
     graph.add((node, RDF.type, VCARD.Organization))
-    _bilingual(graph, node, VCARD.fn, PUBLISHER_NAME)
-    graph.add((node, VCARD.hasEmail, CONTACT_EMAIL))
-    graph.add((node, VCARD.hasURL, PUBLISHER_HOMEPAGE))
-    return node
-
-
-def _portal(graph: Graph, urls: CatalogUrls) -> URIRef:
-    """The portal, as the maker and publisher of demonstration data."""
-    node = _minted(urls, "portal")
-    graph.add((node, RDF.type, FOAF.Agent))
-    graph.add((node, RDF.type, FOAF.Organization))
-    _bilingual(graph, node, FOAF.name, PORTAL_NAME)
-    graph.add((node, DCTERMS.type, _concept(graph, NATIONAL_AUTHORITY)))
-    graph.add((node, FOAF.homepage, _typed(graph, URIRef(urls.homepage), FOAF.Document)))
-    return node
-
-
-def _portal_contact(graph: Graph, urls: CatalogUrls) -> URIRef:
-    node = _minted(urls, "portal-contact-point")
-    graph.add((node, RDF.type, VCARD.Kind))
-    graph.add((node, RDF.type, VCARD.Organization))
-    _bilingual(graph, node, VCARD.fn, PORTAL_NAME)
-    graph.add((node, VCARD.hasURL, URIRef(urls.about("en"))))
+    _bilingual(graph, node, VCARD.fn, (publisher.name_en, publisher.name_cy))
+    if publisher.email:
+        graph.add((node, VCARD.hasEmail, URIRef(f"mailto:{publisher.email}")))
+    graph.add((node, VCARD.hasURL, URIRef(f"{urls.about('en')}#publisher")))
     return node
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import datastore, rowstore
+from portal.db import session_publisher
 from portal.model import Artefact, DatasetVersion, Resource
 from portal.publish import formats, spreadsheets
 from portal.storage import ArtefactStore, StoreUnavailable, file_sha256, put_verified
@@ -107,7 +108,8 @@ def write_variant(session: Session, version: DatasetVersion, resource: Resource,
                   folder: Path, csv_path: Path) -> Path:
     """Write ``variant`` of ``resource`` into ``folder``; ``csv_path`` is the
     CSV it is made from (the published one, or the Welsh-heading one for
-    Welsh), unread by spreadsheets."""
+    Welsh), unread by spreadsheets. Spreadsheets name the portal's publisher
+    the session was opened for (:func:`portal.db.session_publisher`)."""
     target = folder / f"{resource.name}{variant.suffix}"
     if variant.extension == "csv":
         # the published CSV in its resource's dialect; the Welsh-heading one as written here
@@ -115,7 +117,8 @@ def write_variant(session: Session, version: DatasetVersion, resource: Resource,
         dialect = published[0].get("dialect") if published and variant.lang == "en" else None
         spreadsheets.write_excel_csv(csv_path, target, dialect)
     else:
-        book = spreadsheets.workbook(version, resource, variant.lang, spreadsheets.cells(session, resource))
+        book = spreadsheets.workbook(version, resource, variant.lang, spreadsheets.cells(session, resource),
+                                     publisher=session_publisher(session))
         spreadsheets.write(book, variant.extension, target, folder)
     return target
 

@@ -15,6 +15,13 @@ The CSV for Excel is the published CSV with a UTF-8 byte-order mark (without
 it Excel reads "Ynys Môn" as "Ynys MÃ´n"), and with every cell that begins
 like a formula neutralised as OWASP recommends against CSV injection.
 
+The cover credits as :mod:`portal.attribution` rules: the publisher and the
+contact are the portal's publisher (the ``PUBLISHER_*`` settings, given by
+whoever builds the workbook); the source of real data is what their package
+cites (the Wales Audit Office's report for the report's figures), and
+demonstration data are said to be synthetic data made by the portal, never
+the Wales Audit Office's.
+
 Rows are read from the row table a batch at a time and written as they come:
 memory stays flat whatever the size. Nothing here knows about Flask.
 """
@@ -35,7 +42,7 @@ from typing import Any, Union
 import xlsxwriter
 from sqlalchemy.orm import Session
 
-from portal import datastore, rowstore
+from portal import attribution, datastore, rowstore
 from portal.model import DatasetVersion, Resource
 from portal.publish import ods
 
@@ -114,16 +121,12 @@ TEXT: dict[str, tuple[str, str]] = {
                     "Archwilio Cymru ydynt, ac ni chawsant eu cyhoeddi gan Swyddfa Archwilio Cymru."),
     "demo_source": ("Synthetic data made by this portal (demonstration data)",
                     "Data synthetig a wnaed gan y porth hwn (data enghreifftiol)"),
-    "demo_publisher": ("Wales local government data portal (demonstration data)",
-                       "Porth data llywodraeth leol Cymru (data enghreifftiol)"),
-    "demo_contact": ("Wales local government data portal: see “Demonstration data” on its “About and "
-                     "method” page",
-                     "Porth data llywodraeth leol Cymru: gweler “Data enghreifftiol” ar ei dudalen "
-                     "“Cefndir a dull”"),
-    # the portal's publisher and contact, as printed on the back of the report
-    "publisher_name": ("Wales Audit Office", "Swyddfa Archwilio Cymru"),
-    "publisher_contact": ("Wales Audit Office: info@audit.wales, 029 2032 0500",
-                          "Swyddfa Archwilio Cymru: post@archwilio.cymru, 029 2032 0500"),
+    # the portal's publisher (a setting) and how to reach it
+    "demo_publisher": ("{publisher} (demonstration data)", "{publisher} (data enghreifftiol)"),
+    "contact_details": ("{publisher}: {details}", "{publisher}: {details}"),
+    "contact_about": ("{publisher}: see “Who publishes this site” on the portal's “About and method” page",
+                      "{publisher}: gweler “Pwy sy'n cyhoeddi'r wefan hon” ar dudalen “Cefndir a dull” "
+                      "y porth"),
     "note_c": ("[c] means confidential: the figure is withheld (suppressed) so that nobody can be "
                "identified from it. The cell holds the text [c] instead of a number.",
                "Ystyr [c] yw cyfrinachol: caiff y ffigur ei ddal yn ôl (ei atal) fel na ellir adnabod "
@@ -224,18 +227,33 @@ def _period(version: DatasetVersion, lang: str) -> str:
     return years[0] if len(years) == 1 else text("period_span", lang, first=years[0], last=years[-1])
 
 
-def cover(version: DatasetVersion, resource: Resource, lang: str) -> list[tuple[str, Cell]]:
-    """The cover's label and value rows."""
+def publisher_name(version: DatasetVersion, lang: str, publisher: attribution.Agent) -> str:
+    """The publisher, as the cover (and the file's properties) name it."""
+    if version.demonstration:
+        return text("demo_publisher", lang, publisher=publisher.name(lang))
+    return publisher.name(lang)
+
+
+def contact(lang: str, publisher: attribution.Agent) -> str:
+    """The publisher's e-mail address and web site where set, else where the
+    portal says how to reach it."""
+    details = ", ".join(part for part in (publisher.email, publisher.url) if part)
+    if details:
+        return text("contact_details", lang, publisher=publisher.name(lang), details=details)
+    return text("contact_about", lang, publisher=publisher.name(lang))
+
+
+def cover(version: DatasetVersion, resource: Resource, lang: str,
+          publisher: attribution.Agent = attribution.DEFAULT_PUBLISHER) -> list[tuple[str, Cell]]:
+    """The cover's label and value rows; ``publisher`` the portal's publisher."""
     d = version.descriptor
     licence = (d.get("licenses") or [{}])[0]
     demo = version.demonstration
     if demo:
-        source, publisher, contact = (text(key, lang)
-                                      for key in ("demo_source", "demo_publisher", "demo_contact"))
+        source = text("demo_source", lang)
     else:
         titles = [_translated(s, "title", lang) for s in d.get("sources") or []]
         source = "; ".join(title for title in titles if title) or text("not_stated", lang)
-        publisher, contact = text("publisher_name", lang), text("publisher_contact", lang)
     rows: list[tuple[str, Cell]] = [
         ("table", resource.text("title", lang)),
         ("description", resource.text("description", lang)),
@@ -247,8 +265,8 @@ def cover(version: DatasetVersion, resource: Resource, lang: str) -> list[tuple[
         ("rows", resource.row_count),
         ("source", source),
         ("period", _period(version, lang)),
-        ("publisher", publisher),
-        ("contact", contact),
+        ("publisher", publisher_name(version, lang, publisher)),
+        ("contact", contact(lang, publisher)),
         ("licence", ", ".join(part for part in (_translated(licence, "title", lang),
                                                 _translated(licence, "path", lang)) if part)),
         ("status", text("demo_status" if demo else "real_status", lang)),
@@ -287,14 +305,16 @@ def part_names(lang: str, count: int) -> list[str]:
 
 
 def workbook(version: DatasetVersion, resource: Resource, lang: str, rows: Iterable[Sequence[Cell]],
-             table_rows: int = TABLE_ROWS) -> Workbook:
+             table_rows: int = TABLE_ROWS,
+             publisher: attribution.Agent = attribution.DEFAULT_PUBLISHER) -> Workbook:
     """The sheets of ``resource``'s workbook in ``lang``; ``rows`` its cells,
-    ``resource.row_count`` of them, split into parts of ``table_rows``."""
+    ``resource.row_count`` of them, split into parts of ``table_rows``;
+    ``publisher`` the portal's publisher."""
     count = max(1, math.ceil(resource.row_count / table_rows))
     parts = part_names(lang, count)
     title = f"{version.text('title', lang)}: {resource.text('title', lang)}"
-    publisher = text("demo_publisher" if version.demonstration else "publisher_name", lang)
-    book = Workbook(title, lang, publisher, version.published_utc.replace(tzinfo=None),
+    book = Workbook(title, lang, publisher_name(version, lang, publisher),
+                    version.published_utc.replace(tzinfo=None),
                     cut_text=text("cut", lang, limit=f"{XLSX_TEXT:,}"),
                     size_hint=2 * resource.byte_size + CELL_XML * resource.row_count * len(resource.fields))
 
@@ -308,8 +328,8 @@ def workbook(version: DatasetVersion, resource: Resource, lang: str, rows: Itera
                                               for n in range(1, count + 1)]
     contents = [(text(name, lang), text(f"{name}_title", lang)) for name in ("notes", "columns")]
     book.sheets = [
-        Sheet(text("cover", lang), title, [text("cover_line", lang)], None, cover(version, resource, lang),
-              [24, 100]),
+        Sheet(text("cover", lang), title, [text("cover_line", lang)], None,
+              cover(version, resource, lang, publisher), [24, 100]),
         listing("contents", contents + list(zip(parts, titles)), [20, 80]),
         listing("notes", list(enumerate(notes(version, resource, lang, parts), start=1)), [14, 100]),
         listing("columns", [(f.text("title", lang), f.name, f.type, f.text("description", lang))

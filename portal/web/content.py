@@ -29,7 +29,9 @@ REPORT_DATE = attribution.REPORT_DATE  # Local government use of data: Neath Por
 STATEMENT_PREPARED = date(2026, 11, 25)
 STATEMENT_REVIEWED = date(2026, 11, 25)
 
-# The report's author's contact details, as printed on the back of the report.
+# The report's author's contact details, as printed on the back of the report
+# (on About, for questions about the report; the site's own contact is its
+# publisher's, from the settings).
 CONTACT: dict[str, dict[str, Any]] = {
     "en": {"name": "Wales Audit Office", "address": ["24 Cathedral Road", "Cardiff", "CF11 9LJ"],
            "email": "info@audit.wales", "website": "https://www.audit.wales/"},
@@ -197,18 +199,17 @@ def about(lang: str):
 
 @bp.get("/accessibility/")
 def accessibility(lang: str):
-    return render_template("content/accessibility.html", contact=CONTACT[_language(lang)],
-                           english_email=ENGLISH_EMAIL, phone=PHONE, textphone=TEXTPHONE,
-                           prepared=STATEMENT_PREPARED, reviewed=STATEMENT_REVIEWED)
+    """The contact is the portal's publisher, who runs the site (``site_publisher``)."""
+    return render_template("content/accessibility.html", prepared=STATEMENT_PREPARED,
+                           reviewed=STATEMENT_REVIEWED)
 
 
 @bp.get("/privacy/")
 def privacy(lang: str):
     from portal.i18n import COOKIE, COOKIE_MAX_AGE
 
-    return render_template("content/privacy.html", contact=CONTACT[_language(lang)],
-                           english_email=ENGLISH_EMAIL, phone=PHONE, textphone=TEXTPHONE,
-                           cookie=COOKIE, cookie_days=COOKIE_MAX_AGE // (24 * 3600))
+    # the contact is the portal's publisher, who runs the site (``site_publisher``)
+    return render_template("content/privacy.html", cookie=COOKIE, cookie_days=COOKIE_MAX_AGE // (24 * 3600))
 
 
 @bp.get("/changelog/")

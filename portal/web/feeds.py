@@ -21,7 +21,7 @@ bp = Blueprint("feeds", __name__)
 
 # What the graph looks like; part of every kept catalogue page's key, so that
 # pages kept before a change of the graph are made again.
-GRAPH_FORMAT = 2
+GRAPH_FORMAT = 3
 
 
 def _file_url(version: DatasetVersion, resource: Resource, fmt: str, lang: str) -> str:
@@ -105,7 +105,9 @@ def catalog(syntax: str):
     page = _page_number(max(1, -(-total // per_page)))
     state = queries.publication_state(db)
     document = url_for("feeds.catalog", syntax="ttl", _external=True)
-    key_state = hashlib.sha256(repr((state, per_page, GRAPH_FORMAT)).encode()).hexdigest()
+    # the publisher (a setting) is in every page: a page kept for another is made again
+    publisher = attribution.publisher(current_app.config)
+    key_state = hashlib.sha256(repr((state, per_page, GRAPH_FORMAT, publisher)).encode()).hexdigest()
     key = hashlib.sha256(f"{key_state}|{syntax}|{page}|{document}".encode()).hexdigest()
     kept = db.get(CatalogDocument, key)
     if kept is not None:
@@ -155,7 +157,8 @@ def _catalog_page(db, syntax: str, page: int, per_page: int, total: int, state) 
     paging = dcat.Paging(page, per_page, total,
                          lambda n: url_for("feeds.catalog", syntax=syntax, page=n, _external=True))
     span = (state[2], state[3]) if state[2] is not None else None
-    return dcat.serialize(dcat.catalog_graph(entries, urls, span, paging), syntax)
+    return dcat.serialize(dcat.catalog_graph(entries, urls, span, paging,
+                                             attribution.publisher(current_app.config)), syntax)
 
 
 # -- each dataset's own IRI and document -------------------------------------------------
@@ -173,7 +176,8 @@ def _dataset_document(name: str, number: int | None, syntax: str) -> Response:
         abort(404, f"No {what} is published.")
     first = queries.first_publications(db, [version.dataset_id])[version.dataset_id]
     entry = dcat.CatalogEntry(version, first, files.download_files(db, version, DOWNLOAD_URLS))
-    graph = dcat.dataset_graph(entry, catalog_urls(), pinned=number is not None)
+    graph = dcat.dataset_graph(entry, catalog_urls(), pinned=number is not None,
+                               publisher=attribution.publisher(current_app.config))
     response = _send(dcat.serialize(graph, syntax), dcat.SYNTAXES[syntax].mediatype)
     response.last_modified = version.published_utc
     return response

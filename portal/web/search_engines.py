@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, request, url_for
 
-from portal import coverage
+from portal import attribution, coverage
 from portal.feeds import dcat
 from portal.i18n import alternates, current_language
 from portal.model import DatasetVersion
@@ -51,15 +51,24 @@ def _catalog_reference(lang: str) -> dict:
             "url": url_for("pages.catalogue", lang=lang, _external=True)}
 
 
-def _portal(lang: str) -> dict:
-    return {"@type": "Organization", "name": _text(dcat.PORTAL_NAME, lang),
-            "url": url_for("pages.home", lang=lang, _external=True)}
-
-
 def _publisher(lang: str) -> dict:
-    config = current_app.config
-    return {"@type": "Organization", "name": config["PUBLISHER_CY" if lang == "cy" else "PUBLISHER_EN"],
-            "url": str(dcat.PUBLISHER_HOMEPAGE)}
+    """The portal's publisher (the ``PUBLISHER_*`` settings): its own home
+    page and address where they are set."""
+    publisher = attribution.publisher(current_app.config)
+    found = {"@type": "Organization", "name": publisher.name(lang),
+             "url": publisher.url or url_for("pages.home", lang=lang, _external=True)}
+    if publisher.email:
+        found["email"] = publisher.email
+    return found
+
+
+def _creator(agent: attribution.Agent, lang: str) -> dict:
+    if attribution.is_report_author(agent.name_en):
+        agent = attribution.REPORT_AUTHOR
+    found = {"@type": "Organization", "name": agent.name(lang)}
+    if agent.url:
+        found["url"] = agent.url
+    return found
 
 
 def data_catalog() -> dict:
@@ -88,8 +97,9 @@ def _place(place: coverage.Place, lang: str) -> dict:
 def dataset(version: DatasetVersion, first_published, landing: dict[str, str]) -> dict:
     """schema.org ``Dataset`` of a dataset page, in the page's language: its
     name, description, keywords and URL in that language; the other
-    language's page as ``sameAs``; the portal as creator and publisher of
-    demonstration data, the report's author as creator of the rest."""
+    language's page as ``sameAs``; the portal's publisher as publisher of
+    every dataset and creator of demonstration data, the report's author as
+    creator of what comes from its report."""
     lang = current_language()
     other = "en" if lang == "cy" else "cy"
     d = version.descriptor
@@ -101,12 +111,11 @@ def dataset(version: DatasetVersion, first_published, landing: dict[str, str]) -
         for fmt, mediatype in (("csv", CSV_MEDIATYPE), ("json", JSON_MEDIATYPE), *SPREADSHEETS):
             downloads.append((mediatype.split(";")[0], url_for(
                 "downloads.pinned_resource", resource=resource.name, fmt=fmt, **pinned)))
-    if version.demonstration:
-        creator = publisher = _portal(lang)
-    else:
-        publisher = _publisher(lang)
-        creator = {"@type": "Organization", "name": _text(dcat.PUBLISHER_NAME, lang),
-                   "url": str(dcat.PUBLISHER_HOMEPAGE)}
+    publisher = _publisher(lang)
+    site = attribution.publisher(current_app.config)
+    creators = [publisher if agent == site else _creator(agent, lang)
+                for agent in attribution.creators(d or {}, version.demonstration, site)]
+    creator = creators[0] if len(creators) == 1 else creators
     licence = d["licenses"][0]
     if request.endpoint == "pages.dataset_version":  # this version's own page
         identifier = url_for("feeds.version_resource", name=name, number=version.number, _external=True)
