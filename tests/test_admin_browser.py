@@ -16,7 +16,7 @@ from portal.publishing import accounts, jobs
 from portal.publish.service import load_path
 from tests.conftest import make_app, migrated
 from tests.helpers import copy_datasets, replace_in
-from tests.test_admin_accounts import PASSWORD
+from tests.test_admin_accounts import PASSWORD, SETUP
 from tests.test_admin_publishing import context, package_zip
 
 LANGUAGES = ["en", "cy"]
@@ -30,7 +30,7 @@ def site(tmp_path_factory):
     with app.app_context():
         from portal.extensions import session
         assert all(result.ok for result in load_path(session(), DATASETS_PATH))
-        accounts.create(session(), "ad@example.org", "admin", PASSWORD)
+        accounts.create(session(), "ad@example.org", "admin", PASSWORD, by=SETUP)
         session().commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -17,7 +17,8 @@ from portal.model import User
 from portal.publish import withdraw as withdrawal
 from portal.publishing import accounts, jobs, tokens, uploads
 from portal.web import feeds, forms
-from portal.web.auth import ADMIN, EDITOR, csrf, role_required
+from portal.web.auth import ADMIN, EDITOR, client_address, csrf, role_required
+from portal.web.auth import by as acting
 
 log = logging.getLogger("portal.admin")
 bp = Blueprint("admin", __name__, url_prefix="/<lang(en,cy):lang>/admin")
@@ -54,7 +55,7 @@ def login(lang: str):
     form = forms.LoginForm()
     status = 200
     if form.validate_on_submit():
-        outcome = accounts.sign_in(session(), form.email.data, form.password.data, request.remote_addr or "")
+        outcome = accounts.sign_in(session(), form.email.data, form.password.data, client_address())
         if outcome.user is not None:
             login_user(_signed_in(outcome.user))
             return redirect(_safe_next(request.args.get("next"), lang))
@@ -75,6 +76,11 @@ def login(lang: str):
     return response
 
 
+def _by():
+    """The signed-in user, in this request, for the audit log."""
+    return acting(current_user.user)
+
+
 def _signed_in(user: User):
     from portal.web.auth import SignedIn
     return SignedIn(user)
@@ -82,6 +88,8 @@ def _signed_in(user: User):
 
 @bp.post("/logout")
 def logout(lang: str):
+    if current_user.is_authenticated:
+        accounts.sign_out(session(), current_user.user, client_address())
     logout_user()
     return redirect(url_for("admin.login", lang=lang))
 
@@ -104,7 +112,7 @@ def _save(storage: FileStorage, target: Path) -> None:
 def upload_package(lang: str):
     form = forms.PackageForm()
     if form.validate_on_submit():
-        job = jobs.new(session(), jobs.PACKAGE, current_user.user)
+        job = jobs.new(session(), jobs.PACKAGE, current_user.user, by=_by())
         return _queue(job, {jobs.ARCHIVE: form.package.data}, lang)
     return render_template("admin/upload_package.html", form=form), 400 if request.method == "POST" else 200
 
@@ -114,7 +122,7 @@ def upload_package(lang: str):
 def upload_responses(lang: str):
     form = forms.ResponsesForm()
     if form.validate_on_submit():
-        job = jobs.new(session(), jobs.RESPONSES, current_user.user,
+        job = jobs.new(session(), jobs.RESPONSES, current_user.user, by=_by(),
                        options={"threshold": form.threshold.data or forms.DEFAULT_THRESHOLD,
                                 "demonstration": bool(form.demonstration.data)})
         return _queue(job, {jobs.RESPONSES_FILE: form.responses.data,
@@ -178,8 +186,7 @@ def publish(lang: str, job_id: str):
     if not form.validate():
         return _job_page(found, form, forms.OverrideForm(), 400)
     try:
-        jobs.request_publish(session(), found, form.changelog_en.data, form.changelog_cy.data,
-                             actor=current_user.user.email)
+        jobs.request_publish(session(), found, form.changelog_en.data, form.changelog_cy.data, by=_by())
     except jobs.JobError:
         session().rollback()
         flash(_("This upload cannot be published now: it was published or discarded meanwhile."), "error")
@@ -195,7 +202,7 @@ def override(lang: str, job_id: str):
     if not form.validate():
         return _job_page(found, forms.PublishForm(formdata=None), form, 400)
     try:
-        jobs.override_disclosure(session(), found, form.reason.data, current_user.user.email)
+        jobs.override_disclosure(session(), found, form.reason.data, by=_by())
     except jobs.JobError:
         session().rollback()
         flash(_("This upload cannot be published now: it was published or discarded meanwhile."), "error")
@@ -207,7 +214,7 @@ def override(lang: str, job_id: str):
 def discard(lang: str, job_id: str):
     found = _job_or_404(job_id)
     try:
-        jobs.discard(session(), found, uploads_root())
+        jobs.discard(session(), found, uploads_root(), by=_by())
     except jobs.JobError:
         session().rollback()
         flash(_("This upload cannot be discarded now."), "error")
@@ -257,7 +264,8 @@ def withdraw(lang: str):
                 checked = withdrawal.check(session(), form.dataset.data, **choice)
                 session().rollback()
                 return render_template("admin/withdraw_confirm.html", form=form, request_=checked)
-            done = withdrawal.withdraw(session(), form.dataset.data, actor=current_user.user.email, **choice)
+            done = withdrawal.withdraw(session(), form.dataset.data, actor=current_user.user.email,
+                                       address=client_address(), **choice)
         except withdrawal.WithdrawalError as error:
             session().rollback()
             _withdrawal_problem(form, error)
@@ -287,7 +295,7 @@ def users(lang: str):
     status = 200
     if form.validate_on_submit():
         try:
-            accounts.create(session(), form.email.data, form.role.data, form.password.data)
+            accounts.create(session(), form.email.data, form.role.data, form.password.data, by=_by())
             session().commit()
             flash(_("The account %(email)s was created.", email=accounts.normalise_email(form.email.data)), "success")
             return redirect(url_for("admin.users", lang=lang), 303)
@@ -307,7 +315,7 @@ def disable_user(lang: str, user_id: int):
     if user.id == current_user.user.id:
         flash(_("You cannot disable your own account."), "error")
     else:
-        accounts.disable(user)
+        accounts.disable(session(), user, by=_by())
         session().commit()
         flash(_("The account %(email)s was disabled.", email=user.email), "success")
     return redirect(url_for("admin.users", lang=lang), 303)
@@ -317,7 +325,7 @@ def disable_user(lang: str, user_id: int):
 @role_required(ADMIN)
 def enable_user(lang: str, user_id: int):
     user = session().get(User, user_id) or abort(404)
-    accounts.enable(user)
+    accounts.enable(session(), user, by=_by())
     session().commit()
     flash(_("The account %(email)s was enabled.", email=user.email), "success")
     return redirect(url_for("admin.users", lang=lang), 303)
@@ -341,7 +349,7 @@ def tokens_page(lang: str):
             form.user.errors.append(_("Choose an active account"))
             status = 400
         else:
-            record, issued = tokens.issue(session(), user, form.name.data)
+            record, issued = tokens.issue(session(), user, form.name.data, by=_by())
             session().commit()
             form = _token_form()
             form.name.data = ""
@@ -355,7 +363,7 @@ def tokens_page(lang: str):
 @role_required(ADMIN)
 def revoke_token(lang: str, token_id: int):
     try:
-        record = tokens.revoke(session(), token_id)
+        record = tokens.revoke(session(), token_id, by=_by())
     except accounts.AccountError:
         abort(404)
     session().commit()
