@@ -20,7 +20,7 @@ from portal.publishing.audit import By
 HASHER = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+\Z")
 # After this many failed sign-ins for one address within the window, the
 # account cannot sign in until the window has passed since the last failure.
 MAX_FAILURES = 5
@@ -148,7 +148,8 @@ def sign_in(session: Session, email: str, password: str, address: str = "",
     the address tried, if it is an email address, and the reason). Commits,
     so that every worker sees the count."""
     moment = moment or now()
-    email = normalise_email(email)[:254]
+    # no database keeps a NUL (PostgreSQL refuses one): no account has one either
+    email = normalise_email(email)[:254].replace("\x00", "\ufffd")
     wait = throttled(session, email, moment)
     if wait:
         return _refused(session, "throttled", email, address, moment, retry_after=wait)
