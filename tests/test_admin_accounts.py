@@ -152,7 +152,7 @@ def test_every_admin_route_needs_a_signed_in_user_and_admin_routes_an_admin(app)
     admin_only = [rule for rule in rules
                   if getattr(app.view_functions[rule.endpoint], "roles", None) == ("admin",)]
     assert {rule.endpoint for rule in admin_only} >= {"admin.users", "admin.tokens_page", "admin.disable_user",
-                                                      "admin.revoke_token"}
+                                                      "admin.revoke_token", "admin.audit_page", "admin.audit_csv"}
     for rule in admin_only:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = editor.open(_url(rule), method=method, data={"csrf_token": token})

@@ -205,6 +205,6 @@ def test_an_admin_overrides_with_a_reason_the_audit_trail_keeps(app, runner, loa
     assert (event.actor, event.dataset, event.version, event.reason_en) == (ADMIN, "maturity-scores", 2, reason)
     assert any("by 1 respondent(s)" in cell for cell in event.detail["cells_at_risk"])
     published = loaded.scalar(select(AuditEvent).where(AuditEvent.action == "publish",
-                                                             AuditEvent.dataset == "maturity-scores",
-                                                             AuditEvent.version == 2))
-    assert published.actor == ADMIN
+                                                       AuditEvent.dataset == "maturity-scores",
+                                                       AuditEvent.version == 2))
+    assert published.actor == ADMIN and published.address == "127.0.0.1"

@@ -7,7 +7,7 @@ import html
 import pytest
 from sqlalchemy import select
 
-from portal.model import DatasetVersion, ImmutableError, AuditEvent, Withdrawal
+from portal.model import AuditEvent, DatasetVersion, ImmutableError, Withdrawal
 from portal.publish.withdraw import WithdrawalError, withdraw
 from tests.helpers import copy_datasets, replace_in
 
