@@ -80,7 +80,8 @@ def test_sign_ins_failed_sign_ins_and_sign_outs_are_recorded(app, db):
     assert sign_in(client, "ED@example.org").status_code == 302
     token = csrf_token(client, "/en/admin/")
     assert client.post("/en/admin/logout", data={"csrf_token": token}).status_code == 302
-    assert client.post("/en/admin/logout", data={"csrf_token": csrf_token(client, "/en/admin/login")}).status_code == 302
+    token = csrf_token(client, "/en/admin/login")
+    assert client.post("/en/admin/logout", data={"csrf_token": token}).status_code == 302
     finished = now()
 
     failed = events(db, audit.SIGN_IN_FAILED)
@@ -119,7 +120,8 @@ def test_a_disabled_account_and_throttled_attempts_are_recorded_with_the_reason(
 
 # -- uploads, publications and discards ----------------------------------------------------
 
-def test_an_upload_on_the_pages_its_publication_and_a_discard_are_recorded(app, loaded, editor, tmp_path):  # noqa: F811
+def test_an_upload_on_the_pages_its_publication_and_a_discard_are_recorded(
+        app, loaded, editor, tmp_path):  # noqa: F811
     editor.environ_base["REMOTE_ADDR"] = ADDRESS
     token = csrf_token(editor, "/en/admin/upload/package")
     response = editor.post("/en/admin/upload/package", data={
@@ -154,7 +156,8 @@ def test_an_upload_on_the_pages_its_publication_and_a_discard_are_recorded(app, 
     assert len(events(loaded, audit.DISCARD)) == 1
 
 
-def test_an_upload_through_the_write_api_and_its_publication_are_recorded(app, loaded, token, tmp_path):  # noqa: F811
+def test_an_upload_through_the_write_api_and_its_publication_are_recorded(
+        app, loaded, token, tmp_path):  # noqa: F811
     client = client_from(app, "192.0.2.44")
     response = client.post("/api/v1/datasets/councils/versions", headers=token, data={
         "package": (io.BytesIO(package_zip(changed_councils(tmp_path))), "councils.zip"),
@@ -203,7 +206,7 @@ def test_a_withdrawal_on_the_pages_is_recorded_with_the_address(app, loaded, db)
 
 # -- tokens and accounts ------------------------------------------------------------------
 
-def test_tokens_issued_and_revoked_on_the_pages_and_the_command_line_are_recorded(app, db, monkeypatch):
+def test_tokens_issued_and_revoked_on_the_pages_and_the_command_line_are_recorded(app, db):
     make_user(app, "ad@example.org", "admin")
     make_user(app, "ed@example.org", "editor")
     admin = client_from(app)
@@ -331,7 +334,8 @@ def test_migration_0007_keeps_the_rows_recorded_before(backend, new_database):
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT action, actor, dataset, version, reason_en, address "
                                        "FROM publication_events")).all()
-        assert [tuple(row) for row in rows] == [("withdraw", "cli:analyst", "councils", 2, "Swapped codes.", None)]
+        assert [tuple(row) for row in rows] == [
+            ("withdraw", "cli:analyst", "councils", 2, "Swapped codes.", None)]
         with pytest.raises(DBAPIError, match="append-only"):
             connection.execute(text("DELETE FROM publication_events"))
     engine.dispose()
@@ -369,7 +373,8 @@ def test_pages_newest_first_by_keyset_with_filters(db):
     assert len(audit.page(db, size=10 ** 6).events) == 10  # the size is bounded
     # the CSV's rows: every one, oldest first, a batch at a time
     assert [row["id"] for row in audit.rows(db, batch=3)] == ids
-    assert [row["actor"] for row in audit.rows(db, actor="user0@example.org", batch=1)] == ["user0@example.org"] * 4
+    mine = audit.rows(db, actor="user0@example.org", batch=1)
+    assert [row["actor"] for row in mine] == ["user0@example.org"] * 4
 
 
 # -- the page and the CSV -----------------------------------------------------------------

@@ -108,22 +108,25 @@ def page(session: Session, *, action: str | None = None, actor: str | None = Non
     if after is not None:
         events = list(session.scalars(statement.where(AuditEvent.id > after)
                                       .order_by(AuditEvent.id.asc()).limit(size + 1)))
-        more_newer = len(events) > size
-        events = list(reversed(events[:size]))
         if not events:  # nothing newer: the newest page
             return page(session, action=action, actor=actor, size=size)
-        more_older = session.scalar(statement.with_only_columns(AuditEvent.id)
-                                    .where(AuditEvent.id < events[-1].id).limit(1)) is not None
+        more_newer = len(events) > size
+        events = list(reversed(events[:size]))
+        more_older = _exists(session, action, actor, AuditEvent.id < events[-1].id)
     else:
         if before is not None:
             statement = statement.where(AuditEvent.id < before)
         events = list(session.scalars(statement.order_by(AuditEvent.id.desc()).limit(size + 1)))
         more_older = len(events) > size
         events = events[:size]
-        more_newer = before is not None and bool(events) and session.scalar(
-            _filtered(select(AuditEvent.id), action, actor).where(AuditEvent.id > events[0].id).limit(1)) is not None
+        more_newer = before is not None and bool(events) and _exists(session, action, actor,
+                                                                      AuditEvent.id > events[0].id)
     return Page(events, events[0].id if events and more_newer else None,
                 events[-1].id if events and more_older else None)
+
+
+def _exists(session: Session, action: str | None, actor: str | None, condition) -> bool:
+    return session.scalar(_filtered(select(AuditEvent.id), action, actor).where(condition).limit(1)) is not None
 
 
 def rows(session: Session, *, action: str | None = None, actor: str | None = None,

@@ -507,7 +507,8 @@ def action_label(action: str) -> str:
         audit.SIGN_OUT: _("Signed out"), audit.UPLOAD: _("Uploaded"), audit.DISCARD: _("Discarded an upload"),
         audit.PUBLISH_REQUEST: _("Asked to publish an upload"), audit.PUBLISH: _("Published a version"),
         audit.OVERRIDE_DISCLOSURE: _("Published although cells are at risk of disclosure"),
-        audit.WITHDRAW: _("Withdrew a dataset or a version"), audit.CLEANUP: _("Cleaned up after an interrupted publication"),
+        audit.WITHDRAW: _("Withdrew a dataset or a version"),
+        audit.CLEANUP: _("Cleaned up after an interrupted publication"),
         audit.TOKEN_ISSUE: _("Issued an API token"), audit.TOKEN_REVOKE: _("Revoked an API token"),
         audit.ACCOUNT_CREATE: _("Created an account"), audit.ACCOUNT_DISABLE: _("Disabled an account"),
         audit.ACCOUNT_ENABLE: _("Enabled an account"), audit.ACCOUNT_PASSWORD: _("Set a new password"),
@@ -538,8 +539,9 @@ def audit_what(event) -> list[tuple[str, str | None]]:
     if "account" in detail:
         lines.append((_("Account: %(email)s", email=detail["account"]), None))
     if "role" in detail:
-        lines.append((_("Role: %(role)s", role=_role(detail["role"])) if "was" not in detail else
-                      _("Role: %(role)s (was %(was)s)", role=_role(detail["role"]), was=_role(detail["was"])), None))
+        role = _role(detail["role"])
+        lines.append((_("Role: %(role)s (was %(was)s)", role=role, was=_role(detail["was"])) if "was" in detail
+                      else _("Role: %(role)s", role=role), None))
     if "token_id" in detail:
         lines.append((_("Token %(name)s (number %(number)d)", name=detail.get("name", ""),
                         number=detail["token_id"]), None))
