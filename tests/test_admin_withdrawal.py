@@ -208,3 +208,5 @@ def test_an_admin_overrides_with_a_reason_the_audit_trail_keeps(app, runner, loa
                                                        AuditEvent.dataset == "maturity-scores",
                                                        AuditEvent.version == 2))
     assert published.actor == ADMIN and published.address == "127.0.0.1"
+    asked = loaded.scalars(select(AuditEvent).where(AuditEvent.action == "publish-request")).all()
+    assert [(e.actor, e.reason_en, e.detail.get("override_disclosure")) for e in asked][-1] == (ADMIN, reason, True)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from portal.db import make_engine
 from portal.migrate import upgrade
-from portal.model import AuditEvent, ImmutableError
+from portal.model import AuditEvent, ImmutableError, PublicationRun
 from portal.publish.spreadsheets import formula_like
 from portal.publishing import accounts, audit
 from tests.test_admin_accounts import PASSWORD, SETUP, csrf_token, make_user, sign_in
@@ -188,6 +188,17 @@ def test_publications_and_withdrawals_on_the_command_line_are_recorded(runner, a
     [withdrawn] = events(db, audit.WITHDRAW)
     assert (withdrawn.actor, withdrawn.address, withdrawn.dataset, withdrawn.reason_cy) == (
         "analyst@example.wales", audit.CLI, "councils", REASON_CY)
+
+
+def test_a_clean_up_on_the_command_line_is_recorded(runner, app, db):
+    db.add(PublicationRun(started_at=now() - dt.timedelta(days=2), status="running", host="elsewhere.example",
+                          pid=1, datasets="councils", work=None))
+    db.commit()
+    result = runner.invoke(args=["portal", "cleanup", "--grace-minutes", "0"])
+    assert "1 abandoned publication(s)" in result.output, result.output
+    [cleanup] = events(db, audit.CLEANUP)
+    assert (cleanup.actor.startswith("cli:"), cleanup.address) == (True, audit.CLI)
+    assert len(cleanup.detail["abandoned_runs"]) == 1
 
 
 def test_a_withdrawal_on_the_pages_is_recorded_with_the_address(app, loaded, db):
@@ -428,6 +439,44 @@ def test_the_page_shows_each_action_in_both_languages(app, db, admin_client):
         assert len(set(options.values())) == len(audit.ACTIONS) and not set(options.values()) & set(audit.ACTIONS)
         labels[lang] = options
     assert all(labels["en"][action] != labels["cy"][action] for action in audit.ACTIONS)
+
+
+def test_every_kind_of_event_is_shown_in_both_languages(app, db, admin_client):
+    job = "a" * 32
+    by = {"address": ADDRESS}
+    audit.record(db, audit.UPLOAD, "ed@example.org", dataset="councils", job=job, kind="package", via="api",
+                 auto_publish=True, **by)
+    audit.record(db, audit.PUBLISH_REQUEST, "ad@example.org", reason_en="Agreed.", job=job, kind="responses",
+                 override_disclosure=True, **by)
+    audit.record(db, audit.PUBLISH, "ed@example.org", dataset="councils", version=2, source="councils", job=job,
+                 **by)
+    audit.record(db, audit.OVERRIDE_DISCLOSURE, "ad@example.org", dataset="maturity-scores", version=2,
+                 reason_en="Agreed.", cells_at_risk=["a", "b"], job=job, **by)
+    audit.record(db, audit.DISCARD, "ed@example.org", job=job, kind="package", was="invalid", **by)
+    audit.record(db, audit.WITHDRAW, "ad@example.org", dataset="councils", reason_en=REASON_EN, reason_cy=REASON_CY,
+                 replaced_by="councils-2", **by)
+    audit.record(db, audit.CLEANUP, "cli:ops", address=audit.CLI, abandoned_runs=[3], folders=1, tables=["rows_x"],
+                 objects=2, leftovers=0)
+    audit.record(db, audit.TOKEN_ISSUE, "ad@example.org", account="ed@example.org", token_id=4, name="ci", **by)
+    audit.record(db, audit.ACCOUNT_ROLE, "cli:ops", address=audit.CLI, account="ed@example.org", role="admin",
+                 was="editor")
+    audit.record(db, audit.SIGN_IN_FAILED, "ed@example.org", reason="throttled", **by)
+    db.add(AuditEvent(at=now(), action=audit.WITHDRAW, actor="cli:old", dataset="councils", version=1,
+                      reason_en="Recorded before addresses were.", reason_cy="Cyn cyfeiriadau."))
+    db.commit()
+    english = html.unescape(admin_client.get("/en/admin/audit").get_data(as_text=True))
+    for expected in ("Upload aaaaaaaa (data package) through the write API", 'href="/en/admin/jobs/' + job,
+                     "councils, version 2", "Reason: Agreed.", "Although cells are at risk of disclosure",
+                     "Cells at risk: 2", "Replaced by councils-2", "Reason: " + REASON_EN,
+                     "Abandoned publications: 1. Removed: working folders 1, row tables 1, stored files 2",
+                     "Token ci (number 4)", "Role: Administrator (was Editor)", "Too many failed attempts",
+                     "not recorded"):
+        assert expected in english, expected
+    welsh = html.unescape(in_welsh(admin_client, "/cy/admin/audit").get_data(as_text=True))
+    for expected in ("Uwchlwythiad aaaaaaaa", 'href="/cy/admin/jobs/' + job, "councils, fersiwn 2",
+                     "Rheswm: " + REASON_CY, "Rheswm: Agreed.", "Celloedd mewn perygl: 2", "Tocyn ci (rhif 4)",
+                     "Rôl: Gweinyddwr (cynt: Golygydd)", "Gormod o ymdrechion aflwyddiannus", "heb ei gofnodi"):
+        assert expected in welsh, expected
 
 
 def test_the_page_pages_and_filters(app, db, admin_client):
