@@ -11,7 +11,7 @@ operation copies the rows into a new table) must create the triggers again.
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-02 10:00:00
+Create Date: 2026-11-27 20:00:00
 """
 from __future__ import annotations
 
