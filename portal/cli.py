@@ -26,7 +26,7 @@ from portal.model import ROLES
 from portal.packages.limits import Limits
 from portal.publish import artefacts, runs, service
 from portal.publish.withdraw import WithdrawalError, withdraw
-from portal.publishing import accounts, jobs, tokens
+from portal.publishing import accounts, audit, jobs, tokens
 from portal.publishing.uploads import UploadLimits
 from portal.web import feeds
 
@@ -75,7 +75,7 @@ def cleanup(grace_minutes: int) -> None:
 
 def _cleanup(grace: dt.timedelta) -> None:
     try:
-        report = runs.cleanup(session(), store(), grace=grace, actor=_actor(None))
+        report = runs.cleanup(session(), store(), grace=grace, actor=_actor(None), address=audit.CLI)
     except SQLAlchemyError as exc:
         raise click.ClickException(f"could not clean up: {exc.__class__.__name__}: {exc}")
     if report.runs or report.removed:
@@ -95,6 +95,11 @@ def _actor(by: str | None) -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+def _by() -> audit.By:
+    """Whoever runs the command, for the audit log."""
+    return audit.By(_actor(None), audit.CLI)
 
 
 @portal_cli.command("validate")
@@ -132,7 +137,7 @@ def load(path: str, changelog_en: str | None, changelog_cy: str | None, override
     try:
         with Progress() as progress:
             results = service.load_path(session(), path, changelog=changelog, progress=progress,
-                                        limits=_limits(), actor=_actor(by),
+                                        limits=_limits(), actor=_actor(by), address=audit.CLI,
                                         disclosure_override=override_disclosure)
     except (SQLAlchemyError, rowstore.StoreError) as exc:
         reason = getattr(exc, "orig", None) or exc
@@ -215,7 +220,8 @@ def ingest(responses: str, invitations: str, threshold: int, demo: bool, dry_run
     with Progress() as progress:
         result = ingest_responses(session(), responses, invitations, threshold=threshold, demonstration=demo,
                                   dry_run=dry_run, changelog=(changelog_en, changelog_cy) if changelog_en else None,
-                                  progress=progress, actor=_actor(by), disclosure_override=override_disclosure,
+                                  progress=progress, actor=_actor(by), address=audit.CLI,
+                                  disclosure_override=override_disclosure,
                                   publisher=attribution.publisher(current_app.config))
     if not result.ok:
         click.echo(result.report.render())
@@ -256,7 +262,7 @@ def withdraw_command(name: str, version: int | None, reason_en: str, reason_cy: 
     _require_schema()
     try:
         withdraw(session(), name, version=version, reason_en=reason_en, reason_cy=reason_cy,
-                 actor=_actor(by), replaced_by=replaced_by)
+                 actor=_actor(by), address=audit.CLI, replaced_by=replaced_by)
     except WithdrawalError as exc:
         session().rollback()
         raise click.ClickException(str(exc)) from None
@@ -358,7 +364,7 @@ def users_create(email: str, role: str) -> None:
     """Create an account; the password comes from PORTAL_PASSWORD or a prompt."""
     _require_schema()
     try:
-        user = accounts.create(session(), email, role, _password())
+        user = accounts.create(session(), email, role, _password(), by=_by())
         session().commit()
     except accounts.AccountError as exc:
         session().rollback()
@@ -384,9 +390,38 @@ def users_disable(email: str) -> None:
         user = accounts.get(session(), email)
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
-    accounts.disable(user)
+    accounts.disable(session(), user, by=_by())
     session().commit()
     click.echo(f"Disabled {user.email}.")
+
+
+@users_cli.command("enable")
+@click.argument("email")
+def users_enable(email: str) -> None:
+    """Enable a disabled account: it can sign in again (its tokens work again)."""
+    _require_schema()
+    try:
+        user = accounts.get(session(), email)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    accounts.enable(session(), user, by=_by())
+    session().commit()
+    click.echo(f"Enabled {user.email}.")
+
+
+@users_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+def users_set_role(email: str, role: str) -> None:
+    """Make the account EMAIL an admin or an editor."""
+    _require_schema()
+    try:
+        user = accounts.get(session(), email)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    accounts.set_role(session(), user, role, by=_by())
+    session().commit()
+    click.echo(f"{user.email} is now {role}.")
 
 
 @users_cli.command("reset-password")
@@ -396,7 +431,7 @@ def users_reset_password(email: str) -> None:
     _require_schema()
     try:
         user = accounts.get(session(), email)
-        accounts.set_password(user, _password())
+        accounts.set_password(session(), user, _password(), by=_by())
         session().commit()
     except accounts.AccountError as exc:
         session().rollback()
@@ -419,7 +454,7 @@ def tokens_issue(email: str, name: str) -> None:
         user = accounts.get(session(), email)
         if not user.active:
             raise accounts.AccountError(f"The account {user.email} is disabled.")
-        _record, token = tokens.issue(session(), user, name)
+        _record, token = tokens.issue(session(), user, name, by=_by())
         session().commit()
     except accounts.AccountError as exc:
         session().rollback()
@@ -443,7 +478,7 @@ def tokens_revoke(number: int) -> None:
     """Revoke the token with this NUMBER (see `tokens list`)."""
     _require_schema()
     try:
-        record = tokens.revoke(session(), number)
+        record = tokens.revoke(session(), number, by=_by())
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc)) from None
     session().commit()

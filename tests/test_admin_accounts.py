@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from portal.model import ApiToken, LoginFailure, User
-from portal.publishing import accounts, tokens
+from portal.publishing import accounts, audit, tokens
 from tests.conftest import make_app
 
 PASSWORD = "correct horse battery staple"
+# who sets up the accounts the tests use, for the audit log
+SETUP = audit.By("cli:test", audit.CLI)
 
 
 def csrf_token(client, url: str) -> str:
@@ -27,7 +29,7 @@ def csrf_token(client, url: str) -> str:
 def make_user(app, email: str, role: str, password: str = PASSWORD) -> None:
     with app.app_context():
         from portal.extensions import session
-        accounts.create(session(), email, role, password)
+        accounts.create(session(), email, role, password, by=SETUP)
         session().commit()
 
 
@@ -81,7 +83,7 @@ def test_wrong_password_and_disabled_account_are_refused_with_a_message(app):
     assert 'class="error-summary"' in response.get_data(as_text=True)
     with app.app_context():
         from portal.extensions import session
-        accounts.disable(accounts.get(session(), "ed@example.org"))
+        accounts.disable(session(), accounts.get(session(), "ed@example.org"), by=SETUP)
         session().commit()
     response = sign_in(client, "ed@example.org", lang="cy")
     assert response.status_code == 403
@@ -150,7 +152,7 @@ def test_every_admin_route_needs_a_signed_in_user_and_admin_routes_an_admin(app)
     admin_only = [rule for rule in rules
                   if getattr(app.view_functions[rule.endpoint], "roles", None) == ("admin",)]
     assert {rule.endpoint for rule in admin_only} >= {"admin.users", "admin.tokens_page", "admin.disable_user",
-                                                      "admin.revoke_token"}
+                                                      "admin.revoke_token", "admin.audit_page", "admin.audit_csv"}
     for rule in admin_only:
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = editor.open(_url(rule), method=method, data={"csrf_token": token})

@@ -1,6 +1,6 @@
 """The admin pages in real Chromium, in both languages: axe-core (WCAG 2.x
 A/AA) on every admin page type (sign-in, uploads, the job page while it
-works and with its report and preview, users, tokens); the form's error
+works and with its report and preview, users, tokens, the audit log); the form's error
 summary; and the job page's progress, without JavaScript (it refreshes
 itself) and with it (it follows the job live)."""
 from __future__ import annotations
@@ -16,7 +16,7 @@ from portal.publishing import accounts, jobs
 from portal.publish.service import load_path
 from tests.conftest import make_app, migrated
 from tests.helpers import copy_datasets, replace_in
-from tests.test_admin_accounts import PASSWORD
+from tests.test_admin_accounts import PASSWORD, SETUP
 from tests.test_admin_publishing import context, package_zip
 
 LANGUAGES = ["en", "cy"]
@@ -30,7 +30,7 @@ def site(tmp_path_factory):
     with app.app_context():
         from portal.extensions import session
         assert all(result.ok for result in load_path(session(), DATASETS_PATH))
-        accounts.create(session(), "ad@example.org", "admin", PASSWORD)
+        accounts.create(session(), "ad@example.org", "admin", PASSWORD, by=SETUP)
         session().commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -86,7 +86,8 @@ def test_every_admin_page_type_is_checked():
 
 
 CHECKED = {"admin.login", "admin.index", "admin.upload_package", "admin.upload_responses", "admin.job",
-           "admin.job_status", "admin.users", "admin.tokens_page", "admin.withdraw"}
+           "admin.job_status", "admin.users", "admin.tokens_page", "admin.withdraw", "admin.audit_page",
+           "admin.audit_csv"}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -146,6 +147,22 @@ def test_admin_pages_are_accessible(site, chromium, lang, tmp_path):
     page.click("#override ~ form button[type=submit]")  # no reason: the error summary
     assert page.locator(".error-summary a[href='#reason']").count() == 1
     assert_accessible(page, "the override form with errors")
+
+    page.goto(f"{base}/{lang}/admin/audit?size=5")
+    assert page.locator("#audit-caption").count() == 1 and page.locator("a[rel=next]").count() == 1
+    assert_accessible(page, "the audit log")
+    page.click("a[rel=next]")
+    assert page.locator("a[rel=prev]").count() == 1
+    page.select_option("#action", "sign-in")
+    page.click("main form.audit-filters button[type=submit]")
+    assert "action=sign-in" in page.url
+    assert_accessible(page, "the audit log filtered")
+    page.goto(f"{base}/{lang}/admin/audit?action=nonsense")  # the error summary
+    assert page.locator(".error-summary a[href='#action']").count() == 1
+    assert_accessible(page, "the audit log with errors")
+    download = page.request.get(f"{base}/{lang}/admin/audit.csv")
+    assert download.ok and download.headers["content-disposition"].startswith("attachment")
+    assert download.text().lstrip("\ufeff").startswith("id,at,action,actor,address")
     browser.close()
 
 

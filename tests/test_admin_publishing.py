@@ -15,7 +15,7 @@ from portal.config import DATASETS_PATH
 from portal.publishing import jobs, tokens, uploads
 from portal.publishing.accounts import create
 from tests.helpers import copy_datasets, replace_in, snapshot
-from tests.test_admin_accounts import PASSWORD, csrf_token, sign_in
+from tests.test_admin_accounts import PASSWORD, SETUP, csrf_token, sign_in
 
 
 def package_zip(folder: Path, prefix: str = "") -> bytes:
@@ -47,7 +47,7 @@ def work(app, db) -> list:
 
 @pytest.fixture
 def editor(app, loaded):
-    create(loaded, "ed@example.org", "editor", PASSWORD)
+    create(loaded, "ed@example.org", "editor", PASSWORD, by=SETUP)
     loaded.commit()
     client = app.test_client()
     assert sign_in(client, "ed@example.org").status_code == 302
@@ -56,8 +56,8 @@ def editor(app, loaded):
 
 @pytest.fixture
 def token(app, loaded):
-    user = create(loaded, "robot@example.org", "editor", PASSWORD)
-    _record, issued = tokens.issue(loaded, user, "ci")
+    user = create(loaded, "robot@example.org", "editor", PASSWORD, by=SETUP)
+    _record, issued = tokens.issue(loaded, user, "ci", by=SETUP)
     loaded.commit()
     return {"Authorization": f"Bearer {issued}"}
 
@@ -226,8 +226,8 @@ def test_an_upload_over_the_size_limit_is_a_413(backend, new_database, tmp_path)
     app = make_app(migrated(new_database(backend)), tmp_path, MAX_CONTENT_LENGTH=10_000)
     with app.app_context():
         from portal.extensions import session
-        user = create(session(), "ed@example.org", "editor", PASSWORD)
-        _record, issued = tokens.issue(session(), user, "ci")
+        user = create(session(), "ed@example.org", "editor", PASSWORD, by=SETUP)
+        _record, issued = tokens.issue(session(), user, "ci", by=SETUP)
         session().commit()
     client = app.test_client()
     big = io.BytesIO(b"0" * 20_000)

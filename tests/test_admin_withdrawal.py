@@ -13,10 +13,10 @@ from flask_babel import refresh
 from sqlalchemy import func, select
 
 from portal import queries
-from portal.model import PublicationEvent, Withdrawal
+from portal.model import AuditEvent, Withdrawal
 from portal.publishing import jobs
 from portal.publishing.accounts import create
-from tests.test_admin_accounts import PASSWORD, csrf_token, sign_in
+from tests.test_admin_accounts import PASSWORD, SETUP, csrf_token, sign_in
 from tests.test_admin_publishing import editor, token, work  # noqa: F401 - fixtures
 from tests.test_ingest import INVITATIONS, RESPONSES, ingest_cli
 from tests.test_withdrawal import REASON_CY, REASON_EN, two_versions  # noqa: F401 - fixture
@@ -26,7 +26,7 @@ ADMIN = "ad@example.org"
 
 @pytest.fixture
 def admin(app, loaded):
-    create(loaded, ADMIN, "admin", PASSWORD)
+    create(loaded, ADMIN, "admin", PASSWORD, by=SETUP)
     loaded.commit()
     client = app.test_client()
     assert sign_in(client, ADMIN).status_code == 302
@@ -88,7 +88,7 @@ def test_an_admin_withdraws_a_version_after_confirming(app, loaded, admin, two_v
     assert public.get("/datasets/councils/versions/1/councils.csv").status_code == 200
     assert public.get("/en/datasets/councils/versions/2/").status_code == 410
     loaded.rollback()
-    event = loaded.scalar(select(PublicationEvent).where(PublicationEvent.action == "withdraw"))
+    event = loaded.scalar(select(AuditEvent).where(AuditEvent.action == "withdraw"))
     assert (event.actor, event.dataset, event.version, event.reason_cy) == (ADMIN, "councils", 2, REASON_CY)
     # a second time: a clear message on the field, nothing more withdrawn
     response = admin.post("/en/admin/withdraw", data={**choice, "confirm": "yes"})
@@ -181,7 +181,7 @@ def test_cells_at_risk_are_a_table_and_an_editor_cannot_override(app, runner, lo
     assert work(app, loaded) == []
     loaded.rollback()
     assert queries.latest_version(loaded, "maturity-scores").number == 1
-    assert loaded.scalar(select(PublicationEvent).where(PublicationEvent.action == "override-disclosure")) is None
+    assert loaded.scalar(select(AuditEvent).where(AuditEvent.action == "override-disclosure")) is None
 
 
 def test_an_admin_overrides_with_a_reason_the_audit_trail_keeps(app, runner, loaded, admin, tmp_path):
@@ -201,10 +201,12 @@ def test_an_admin_overrides_with_a_reason_the_audit_trail_keeps(app, runner, loa
     assert [job.status for job in work(app, loaded)] == [jobs.PUBLISHED]
     loaded.rollback()
     assert queries.latest_version(loaded, "maturity-scores").number == 2
-    event = loaded.scalar(select(PublicationEvent).where(PublicationEvent.action == "override-disclosure"))
+    event = loaded.scalar(select(AuditEvent).where(AuditEvent.action == "override-disclosure"))
     assert (event.actor, event.dataset, event.version, event.reason_en) == (ADMIN, "maturity-scores", 2, reason)
     assert any("by 1 respondent(s)" in cell for cell in event.detail["cells_at_risk"])
-    published = loaded.scalar(select(PublicationEvent).where(PublicationEvent.action == "publish",
-                                                             PublicationEvent.dataset == "maturity-scores",
-                                                             PublicationEvent.version == 2))
-    assert published.actor == ADMIN
+    published = loaded.scalar(select(AuditEvent).where(AuditEvent.action == "publish",
+                                                       AuditEvent.dataset == "maturity-scores",
+                                                       AuditEvent.version == 2))
+    assert published.actor == ADMIN and published.address == "127.0.0.1"
+    asked = loaded.scalars(select(AuditEvent).where(AuditEvent.action == "publish-request")).all()
+    assert [(e.actor, e.reason_en, e.detail.get("override_disclosure")) for e in asked][-1] == (ADMIN, reason, True)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from portal import queries
 from portal.anonymise import suppress
 from portal.ingest.aggregate import ALL, GROUPS, WALES, margins
-from portal.model import PublicationEvent
+from portal.model import AuditEvent
 from portal.publish import differencing
 from tests.test_ingest import INVITATIONS, RESPONSES, ingest_cli
 
@@ -141,7 +141,7 @@ def test_an_edition_that_would_disclose_is_refused_unless_overridden(runner, loa
     assert result.exit_code == 0, result.output
     assert "maturity-scores: published version 2" in result.output
     loaded.rollback()
-    event = loaded.scalar(select(PublicationEvent).where(PublicationEvent.action == "override-disclosure"))
+    event = loaded.scalar(select(AuditEvent).where(AuditEvent.action == "override-disclosure"))
     assert event.actor == "admin@example" and event.dataset == "maturity-scores" and event.version == 2
     assert event.reason_en == "The late response was published with the respondent's consent."
     assert any("by 1 respondent(s)" in cell for cell in event.detail["cells_at_risk"])

@@ -7,7 +7,7 @@ import html
 import pytest
 from sqlalchemy import select
 
-from portal.model import DatasetVersion, ImmutableError, PublicationEvent, Withdrawal
+from portal.model import AuditEvent, DatasetVersion, ImmutableError, Withdrawal
 from portal.publish.withdraw import WithdrawalError, withdraw
 from tests.helpers import copy_datasets, replace_in
 
@@ -87,10 +87,10 @@ def test_withdrawing_a_version_gives_410_everywhere_and_the_previous_version_ser
 
     # the audit trail
     db = _session(app)
-    event = db.scalar(select(PublicationEvent).where(PublicationEvent.action == "withdraw"))
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "withdraw"))
     assert (event.actor, event.dataset, event.version, event.reason_cy) == (
         "analyst@example.wales", "councils", 2, REASON_CY)
-    publications = db.scalars(select(PublicationEvent).where(PublicationEvent.action == "publish")).all()
+    publications = db.scalars(select(AuditEvent).where(AuditEvent.action == "publish")).all()
     assert ("councils", 2) in {(e.dataset, e.version) for e in publications}
 
 
@@ -152,7 +152,7 @@ def test_withdrawals_and_the_audit_trail_cannot_be_changed(runner, db, two_versi
     with pytest.raises(ImmutableError):
         db.flush()
     db.rollback()
-    db.delete(db.scalar(select(PublicationEvent)))
+    db.delete(db.scalar(select(AuditEvent)))
     with pytest.raises(ImmutableError):
         db.flush()
     db.rollback()

@@ -21,7 +21,7 @@ from portal.errors import problem
 from portal.extensions import session
 from portal.model import Job
 from portal.publishing import jobs, uploads
-from portal.web.auth import ADMIN, EDITOR, bearer_user
+from portal.web.auth import ADMIN, EDITOR, bearer_user, by
 
 bp = Blueprint("api-publishing", __name__, url_prefix="/api/v1",
                description="Publishing (needs an API token): upload a package or data-tool responses; "
@@ -136,8 +136,8 @@ def upload_version(name: str):
         errors["package"] = ["send the data package (a zip file) in the form field 'package'"]
     if errors:
         return _bad(errors)
-    job = jobs.new(session(), jobs.PACKAGE, bearer_user(), expected_name=name, auto_publish=True,
-                   changelog=changelog)
+    job = jobs.new(session(), jobs.PACKAGE, bearer_user(), by=by(bearer_user()), via="api", expected_name=name,
+                   auto_publish=True, changelog=changelog)
     return _accepted(job, {jobs.ARCHIVE: _file("package")})
 
 
@@ -174,7 +174,8 @@ def ingest():
         errors["demonstration"] = ["true or false"]
     if errors:
         return _bad(errors)
-    job = jobs.new(session(), jobs.RESPONSES, bearer_user(), auto_publish=True, changelog=changelog,
+    job = jobs.new(session(), jobs.RESPONSES, bearer_user(), by=by(bearer_user()), via="api", auto_publish=True,
+                   changelog=changelog,
                    options={"threshold": int(threshold), "demonstration": demonstration in ("true", "1")})
     return _accepted(job, {jobs.RESPONSES_FILE: _file("responses"), jobs.INVITATIONS_FILE: _file("invitations")})
 

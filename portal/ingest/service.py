@@ -50,7 +50,7 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
                      threshold: int = DEFAULT_THRESHOLD, demonstration: bool = False,
                      dry_run: bool = False, changelog: tuple[str, str] | None = None,
                      now: dt.datetime | None = None, progress=None, actor: str = "system",
-                     disclosure_override: str | None = None,
+                     address: str | None = None, disclosure_override: str | None = None,
                      publisher: attribution.Agent = attribution.DEFAULT_PUBLISHER,
                      folder: str | Path | None = None) -> IngestResult:
     """``folder``: where the output packages are written (and kept); by
@@ -97,7 +97,7 @@ def ingest_responses(session: Session, responses: str | Path, invitations: str |
         if not result.report.valid or dry_run:
             return result
         result.published = publish_all(session, packages, changelog=changelog, now=now, progress=progress,
-                                       actor=actor, disclosure_override=disclosure_override)
+                                       actor=actor, address=address, disclosure_override=disclosure_override)
         for loaded in result.published:  # why a publication was refused (differencing, the store)
             result.report.problems.extend(problem for problem in loaded.report.problems
                                           if problem not in result.report.problems)

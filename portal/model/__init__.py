@@ -269,21 +269,31 @@ class Withdrawal(Base):
         return f"<Withdrawal {self.dataset_id} v{self.version_id}>"
 
 
-class PublicationEvent(Base):
-    """The audit trail of publishing: every publication, withdrawal,
-    disclosure override and clean-up, with who, when and why. Append-only."""
+class AuditEvent(Base):
+    """The audit log: every sign-in, failed sign-in and sign-out, upload,
+    publication, discard, withdrawal, disclosure override, clean-up, token and
+    account change, with who (``actor``), when (``at``), what and from which
+    address (the client's IP address as the portal sees it, or ``cli``).
+    Append-only: the model refuses changes and deletions, and the database
+    refuses UPDATE and DELETE with triggers (migration 0009). Written through
+    :mod:`portal.publishing.audit`."""
 
     __tablename__ = "publication_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     action: Mapped[str] = mapped_column(String(40), index=True)
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200), index=True)
+    # None only on rows recorded before addresses were
+    address: Mapped[str | None] = mapped_column(String(64), nullable=True)
     dataset: Mapped[str | None] = mapped_column(String(100), index=True)
     version: Mapped[int | None] = mapped_column(Integer)
     reason_en: Mapped[str | None] = mapped_column(Text)
     reason_cy: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+
+    def __repr__(self) -> str:
+        return f"<AuditEvent {self.id} {self.action}>"
 
 
 class PublicationRun(Base):
@@ -393,7 +403,7 @@ class Job(Base):
     user: Mapped[User | None] = relationship()
 
 
-IMMUTABLE = (DatasetVersion, Resource, ResourceField, Artefact, Withdrawal, PublicationEvent)
+IMMUTABLE = (DatasetVersion, Resource, ResourceField, Artefact, Withdrawal, AuditEvent)
 
 
 @event.listens_for(Session, "before_flush")

@@ -36,7 +36,8 @@ from sqlalchemy import Engine, insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from portal import rowstore
-from portal.model import Artefact, PublicationEvent, PublicationRun, Resource
+from portal.model import Artefact, PublicationRun, Resource
+from portal.publishing import audit
 from portal.storage import ArtefactStore
 
 RUNNING, PUBLISHED, UNCHANGED, FAILED, ABANDONED = "running", "published", "unchanged", "failed", "abandoned"
@@ -107,7 +108,7 @@ class CleanupReport:
 
 
 def cleanup(session: Session, store: ArtefactStore, *, grace: dt.timedelta = GRACE,
-            actor: str = "system", now: dt.datetime | None = None) -> CleanupReport:
+            actor: str = "system", address: str | None = None, now: dt.datetime | None = None) -> CleanupReport:
     """Remove the work that publications killed part-way left behind (see the
     module's description); commits. What it removed is in the audit trail."""
     now = now or now_utc()
@@ -139,10 +140,9 @@ def cleanup(session: Session, store: ArtefactStore, *, grace: dt.timedelta = GRA
             store.delete_leftover(name)
             report.leftovers.append(name)
     if report.removed or report.runs:
-        session.add(PublicationEvent(
-            at=now, action="cleanup", actor=actor,
-            detail={"abandoned_runs": report.runs, "folders": len(report.folders), "tables": report.tables,
-                    "objects": len(report.objects), "leftovers": len(report.leftovers)}))
+        audit.record(session, audit.CLEANUP, actor, address=address, at=now, abandoned_runs=report.runs,
+                     folders=len(report.folders), tables=report.tables, objects=len(report.objects),
+                     leftovers=len(report.leftovers))
     session.commit()
     return report
 

@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session
 
 from portal import datastore, queries, rowstore, search
 from portal.anonymise import DEFAULT_THRESHOLD
-from portal.model import Dataset, DatasetVersion, PublicationEvent, Resource, ResourceField, Withdrawal
+from portal.model import Dataset, DatasetVersion, Resource, ResourceField, Withdrawal
 from portal.packages import PackageContent, ValidationReport, read_package
 from portal.packages.limits import Limits
 from portal.packages.reader import (DESCRIPTOR, ResourceContent, descriptor_path, external_references,
                                     read_descriptor)
 from portal.publish import artefacts, differencing, runs
+from portal.publishing import audit
 from portal.queries import latest_version
 from portal.storage import ArtefactStore, StoreUnavailable
 
@@ -146,12 +147,13 @@ def _declared_references(folder: Path, limits: Limits) -> set[str]:
 
 def load_path(session: Session, path: str | Path, *, changelog: tuple[str, str] | None = None,
               now: dt.datetime | None = None, progress: Progress | None = None,
-              limits: Limits = Limits(), actor: str = "system",
-              disclosure_override: str | None = None) -> list[LoadResult]:
+              limits: Limits = Limits(), actor: str = "system", address: str | None = None,
+              job: str | None = None, disclosure_override: str | None = None) -> list[LoadResult]:
     """Validate every package at ``path``; only if all are valid, publish them
     (in dependency order, in one transaction) as new versions."""
     return publish_all(session, validate_path(session, path, limits), changelog=changelog, now=now,
-                       progress=progress, actor=actor, disclosure_override=disclosure_override)
+                       progress=progress, actor=actor, address=address, job=job,
+                       disclosure_override=disclosure_override)
 
 
 def publish(session: Session, content: PackageContent | None, report: ValidationReport, *,
@@ -165,8 +167,8 @@ def publish(session: Session, content: PackageContent | None, report: Validation
 
 def publish_all(session: Session, packages: list[tuple[PackageContent | None, ValidationReport]], *,
                 changelog: tuple[str, str] | None = None, now: dt.datetime | None = None,
-                progress: Progress | None = None, actor: str = "system",
-                disclosure_override: str | None = None) -> list[LoadResult]:
+                progress: Progress | None = None, actor: str = "system", address: str | None = None,
+                job: str | None = None, disclosure_override: str | None = None) -> list[LoadResult]:
     """Publish every package as the next version of its dataset, all in one
     transaction: either every changed package is published, or (on an invalid
     package, an edition that would disclose by differencing, or any error)
@@ -178,7 +180,9 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
     to publish anyway (kept in the audit trail). Each object put into the
     artefact store is read back and checked before the commit; the run is
     recorded first so that a process killed part-way leaves work that
-    :func:`portal.publish.runs.cleanup` finds."""
+    :func:`portal.publish.runs.cleanup` finds. Each version published is
+    recorded in the audit log with ``actor``, ``address`` (whoever asked for
+    it, and from where) and ``job`` (the upload's job, if any)."""
     if not all(content is not None for content, _ in packages):
         return [LoadResult(report.source, "not-published" if content else "invalid", report,
                            content.name if content else None) for content, report in packages]
@@ -211,14 +215,14 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
         for result in results:
             if result.status == "published":
                 risks = at_risk[result.name]
-                session.add(PublicationEvent(
-                    at=now, action="publish", actor=actor, dataset=result.name, version=result.version,
-                    detail={"source": result.report.source}))
+                origin = {"job": job} if job else {}
+                audit.record(session, audit.PUBLISH, actor, address=address, at=now, dataset=result.name,
+                             version=result.version, source=result.report.source, **origin)
                 if risks:
-                    session.add(PublicationEvent(
-                        at=now, action="override-disclosure", actor=actor, dataset=result.name,
-                        version=result.version, reason_en=disclosure_override.strip(),
-                        detail={"cells_at_risk": [risk.describe() for risk in risks]}))
+                    audit.record(session, audit.OVERRIDE_DISCLOSURE, actor, address=address, at=now,
+                                 dataset=result.name, version=result.version,
+                                 reason_en=disclosure_override.strip(),
+                                 cells_at_risk=[risk.describe() for risk in risks], **origin)
         session.flush()
         runs.checkpoint("stored")
         session.commit()

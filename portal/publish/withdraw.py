@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal import queries, search
-from portal.model import Dataset, DatasetVersion, PublicationEvent, Withdrawal
+from portal.model import Dataset, DatasetVersion, Withdrawal
+from portal.publishing import audit
 
 MAX_REASON = 2_000
 
@@ -84,11 +85,12 @@ def check(session: Session, name: str, *, reason_en: str, reason_cy: str, versio
 
 
 def withdraw(session: Session, name: str, *, reason_en: str, reason_cy: str, actor: str,
-             version: int | None = None, replaced_by: str | None = None,
+             address: str | None = None, version: int | None = None, replaced_by: str | None = None,
              now: dt.datetime | None = None) -> Withdrawal:
     """Withdraw dataset ``name`` (``version`` None) or its version ``version``,
     with the reason in English and Welsh; ``replaced_by``: the name of a
-    published dataset that replaces a withdrawn dataset. Commits."""
+    published dataset that replaces a withdrawn dataset; ``actor`` and
+    ``address``: who withdraws it and from where, for the audit log. Commits."""
     request = check(session, name, reason_en=reason_en, reason_cy=reason_cy, version=version,
                     replaced_by=replaced_by)
     reason_en, reason_cy, replaced_by = request.reason_en, request.reason_cy, request.replaced_by
@@ -96,9 +98,8 @@ def withdraw(session: Session, name: str, *, reason_en: str, reason_cy: str, act
     withdrawal = Withdrawal(dataset=request.dataset, version=request.version, withdrawn_at=now, withdrawn_by=actor,
                             reason_en=reason_en, reason_cy=reason_cy, replaced_by=replaced_by)
     session.add(withdrawal)
-    session.add(PublicationEvent(at=now, action="withdraw", actor=actor, dataset=name, version=version,
-                                 reason_en=reason_en, reason_cy=reason_cy,
-                                 detail={"replaced_by": replaced_by} if replaced_by else None))
+    audit.record(session, audit.WITHDRAW, actor, address=address, at=now, dataset=name, version=version,
+                 reason_en=reason_en, reason_cy=reason_cy, **({"replaced_by": replaced_by} if replaced_by else {}))
     session.flush()
     search.reindex(session, [name])
     session.commit()

@@ -11,7 +11,9 @@ A job's life::
 
 An edition of anonymised results that would disclose by differencing is
 refused (``disclosive``) with its cells at risk; an administrator may publish
-it anyway with a reason, which the audit trail keeps.
+it anyway with a reason, which the audit trail keeps. Every upload, request
+to publish, publication and discard is recorded in the audit log, with who
+and from which address (a publication: those of whoever asked for it).
 
 A person (or the API) creates a job with its files in the job's folder under
 the uploads folder; the worker (:func:`run_once`, in a loop in
@@ -42,8 +44,9 @@ from portal.model import Job, User
 from portal.packages import ValidationReport, read_package
 from portal.packages.limits import Limits
 from portal.publish import service
-from portal.publishing import diff, uploads
+from portal.publishing import audit, diff, uploads
 from portal.publishing.accounts import now
+from portal.publishing.audit import By
 
 log = logging.getLogger("portal.jobs")
 
@@ -80,16 +83,21 @@ def folder(root: Path, job_id: str) -> Path:
     return Path(root) / job_id
 
 
-def new(session: Session, kind: str, user: User | None, *, expected_name: str | None = None,
+def new(session: Session, kind: str, user: User | None, *, by: By, expected_name: str | None = None,
         options: dict | None = None, auto_publish: bool = False,
-        changelog: tuple[str, str] | None = None) -> Job:
-    """A job, added to the session (not committed: its files go in its folder first)."""
+        changelog: tuple[str, str] | None = None, via: str = "page") -> Job:
+    """A job, added to the session with its record in the audit log (not
+    committed: its files go in its folder first); ``via``: ``page`` or ``api``."""
     moment = now()
+    # who uploaded, and from where: the publication's, unless someone else asks for it
+    options = {**(options or {}), "upload_by": by.actor, "upload_from": by.address}
     job = Job(id=uuid.uuid4().hex, kind=kind, status=QUEUED, stage="", done=0, total=0,
-              user_id=user.id if user else None, expected_name=expected_name, options=options or {},
+              user_id=user.id if user else None, expected_name=expected_name, options=options,
               auto_publish=auto_publish, changelog_en=changelog[0] if changelog else None,
               changelog_cy=changelog[1] if changelog else None, created_at=moment, updated_at=moment)
     session.add(job)
+    audit.record(session, audit.UPLOAD, by.actor, address=by.address, at=moment, dataset=expected_name,
+                 job=job.id, kind=kind, via=via, auto_publish=auto_publish)
     return job
 
 
@@ -105,13 +113,12 @@ def recent(session: Session, limit: int = 50) -> list[Job]:
 
 # -- the person's decisions ---------------------------------------------------------------
 
-def request_publish(session: Session, job: Job, changelog_en: str, changelog_cy: str,
-                    actor: str | None = None) -> None:
-    """Queue a checked upload for publication; ``actor``: who asked (for the audit trail)."""
+def request_publish(session: Session, job: Job, changelog_en: str, changelog_cy: str, *, by: By) -> None:
+    """Queue a checked upload for publication; ``by``: who asked, and from where (for the audit log)."""
     if job.status != READY:
         raise JobError(f"This upload cannot be published now (it is {job.status}).")
     job.changelog_en, job.changelog_cy = changelog_en.strip(), changelog_cy.strip()
-    options = {**(job.options or {}), **({"publish_by": actor} if actor else {})}
+    options = {**(job.options or {}), "publish_by": by.actor, "publish_from": by.address}
     moved = session.execute(update(Job).where(Job.id == job.id, Job.status == READY)
                             .values(status=PUBLISH_QUEUED, stage="", done=0, total=0, updated_at=now(),
                                     changelog_en=job.changelog_en, changelog_cy=job.changelog_cy,
@@ -119,39 +126,45 @@ def request_publish(session: Session, job: Job, changelog_en: str, changelog_cy:
     if moved.rowcount != 1:
         session.rollback()
         raise JobError("This upload was published or discarded meanwhile.")
+    audit.record(session, audit.PUBLISH_REQUEST, by.actor, address=by.address, job=job.id, kind=job.kind)
     session.commit()
 
 
-def override_disclosure(session: Session, job: Job, reason: str, actor: str) -> None:
+def override_disclosure(session: Session, job: Job, reason: str, *, by: By) -> None:
     """Queue an upload refused for disclosure by differencing for publication
-    all the same: ``actor`` (an administrator) gives ``reason``, which the
+    all the same: ``by`` (an administrator) gives ``reason``, which the
     publication records in the audit trail beside the cells at risk."""
     reason = (reason or "").strip()
     if not reason:
         raise JobError("Give the reason to publish although cells are at risk.")
     if job.status != DISCLOSIVE:
         raise JobError(f"This upload cannot be published now (it is {job.status}).")
-    options = {**(job.options or {}), "disclosure_override": reason, "publish_by": actor}
+    options = {**(job.options or {}), "disclosure_override": reason, "publish_by": by.actor,
+               "publish_from": by.address}
     moved = session.execute(update(Job).where(Job.id == job.id, Job.status == DISCLOSIVE)
                             .values(status=PUBLISH_QUEUED, stage="", done=0, total=0, updated_at=now(),
                                     options=options))
     if moved.rowcount != 1:
         session.rollback()
         raise JobError("This upload was published or discarded meanwhile.")
+    audit.record(session, audit.PUBLISH_REQUEST, by.actor, address=by.address, reason_en=reason, job=job.id,
+                 kind=job.kind, override_disclosure=True)
     session.commit()
 
 
 DISCARDABLE = (READY, INVALID, FAILED, DISCLOSIVE)
 
 
-def discard(session: Session, job: Job, root: Path) -> None:
+def discard(session: Session, job: Job, root: Path, *, by: By) -> None:
     if job.status not in DISCARDABLE:
         raise JobError(f"This upload cannot be discarded now (it is {job.status}).")
+    was = job.status
     moved = session.execute(update(Job).where(Job.id == job.id, Job.status.in_(DISCARDABLE))
                             .values(status=DISCARDED, updated_at=now()))
     if moved.rowcount != 1:
         session.rollback()
         raise JobError("This upload was published or discarded meanwhile.")
+    audit.record(session, audit.DISCARD, by.actor, address=by.address, job=job.id, kind=job.kind, was=was)
     session.commit()
     uploads.remove(folder(root, job.id))
 
@@ -387,8 +400,10 @@ def publish(session: Session, job: Job, context: Context, report_progress: Repor
     session.rollback()
     results = service.load_path(session, path, changelog=changelog, limits=context.limits,
                                 progress=lambda what, done, total: report_progress(f"publishing {what}", done, total),
-                                actor=options.get("publish_by") or (job.user.email if job.user else "system"),
-                                disclosure_override=options.get("disclosure_override"))
+                                actor=options.get("publish_by") or options.get("upload_by")
+                                or (job.user.email if job.user else "system"),
+                                address=options.get("publish_from") or options.get("upload_from"),
+                                job=job.id, disclosure_override=options.get("disclosure_override"))
     if any(result.status == "disclosive" for result in results):
         session.rollback()
         cells = [cell_at_risk(result.name, risk) for result in results for risk in result.at_risk]

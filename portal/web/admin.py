@@ -1,13 +1,18 @@
 """The admin pages under ``/en/admin/`` and ``/cy/admin/``: signing in and
 out, uploads, their jobs (progress, report, preview, publish or discard),
-users and API tokens. Thin views over :mod:`portal.publishing`."""
+users, API tokens and the audit log. Thin views over :mod:`portal.publishing`."""
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.datastructures import FileStorage
@@ -15,9 +20,11 @@ from werkzeug.datastructures import FileStorage
 from portal.extensions import session
 from portal.model import User
 from portal.publish import withdraw as withdrawal
-from portal.publishing import accounts, jobs, tokens, uploads
+from portal.publish.spreadsheets import neutralise
+from portal.publishing import accounts, audit, jobs, tokens, uploads
 from portal.web import feeds, forms
-from portal.web.auth import ADMIN, EDITOR, csrf, role_required
+from portal.web.auth import ADMIN, EDITOR, client_address, csrf, role_required
+from portal.web.auth import by as acting
 
 log = logging.getLogger("portal.admin")
 bp = Blueprint("admin", __name__, url_prefix="/<lang(en,cy):lang>/admin")
@@ -54,7 +61,7 @@ def login(lang: str):
     form = forms.LoginForm()
     status = 200
     if form.validate_on_submit():
-        outcome = accounts.sign_in(session(), form.email.data, form.password.data, request.remote_addr or "")
+        outcome = accounts.sign_in(session(), form.email.data, form.password.data, client_address())
         if outcome.user is not None:
             login_user(_signed_in(outcome.user))
             return redirect(_safe_next(request.args.get("next"), lang))
@@ -75,6 +82,11 @@ def login(lang: str):
     return response
 
 
+def _by():
+    """The signed-in user, in this request, for the audit log."""
+    return acting(current_user.user)
+
+
 def _signed_in(user: User):
     from portal.web.auth import SignedIn
     return SignedIn(user)
@@ -82,6 +94,8 @@ def _signed_in(user: User):
 
 @bp.post("/logout")
 def logout(lang: str):
+    if current_user.is_authenticated:
+        accounts.sign_out(session(), current_user.user, client_address())
     logout_user()
     return redirect(url_for("admin.login", lang=lang))
 
@@ -104,7 +118,7 @@ def _save(storage: FileStorage, target: Path) -> None:
 def upload_package(lang: str):
     form = forms.PackageForm()
     if form.validate_on_submit():
-        job = jobs.new(session(), jobs.PACKAGE, current_user.user)
+        job = jobs.new(session(), jobs.PACKAGE, current_user.user, by=_by())
         return _queue(job, {jobs.ARCHIVE: form.package.data}, lang)
     return render_template("admin/upload_package.html", form=form), 400 if request.method == "POST" else 200
 
@@ -114,7 +128,7 @@ def upload_package(lang: str):
 def upload_responses(lang: str):
     form = forms.ResponsesForm()
     if form.validate_on_submit():
-        job = jobs.new(session(), jobs.RESPONSES, current_user.user,
+        job = jobs.new(session(), jobs.RESPONSES, current_user.user, by=_by(),
                        options={"threshold": form.threshold.data or forms.DEFAULT_THRESHOLD,
                                 "demonstration": bool(form.demonstration.data)})
         return _queue(job, {jobs.RESPONSES_FILE: form.responses.data,
@@ -178,8 +192,7 @@ def publish(lang: str, job_id: str):
     if not form.validate():
         return _job_page(found, form, forms.OverrideForm(), 400)
     try:
-        jobs.request_publish(session(), found, form.changelog_en.data, form.changelog_cy.data,
-                             actor=current_user.user.email)
+        jobs.request_publish(session(), found, form.changelog_en.data, form.changelog_cy.data, by=_by())
     except jobs.JobError:
         session().rollback()
         flash(_("This upload cannot be published now: it was published or discarded meanwhile."), "error")
@@ -195,7 +208,7 @@ def override(lang: str, job_id: str):
     if not form.validate():
         return _job_page(found, forms.PublishForm(formdata=None), form, 400)
     try:
-        jobs.override_disclosure(session(), found, form.reason.data, current_user.user.email)
+        jobs.override_disclosure(session(), found, form.reason.data, by=_by())
     except jobs.JobError:
         session().rollback()
         flash(_("This upload cannot be published now: it was published or discarded meanwhile."), "error")
@@ -207,7 +220,7 @@ def override(lang: str, job_id: str):
 def discard(lang: str, job_id: str):
     found = _job_or_404(job_id)
     try:
-        jobs.discard(session(), found, uploads_root())
+        jobs.discard(session(), found, uploads_root(), by=_by())
     except jobs.JobError:
         session().rollback()
         flash(_("This upload cannot be discarded now."), "error")
@@ -257,7 +270,8 @@ def withdraw(lang: str):
                 checked = withdrawal.check(session(), form.dataset.data, **choice)
                 session().rollback()
                 return render_template("admin/withdraw_confirm.html", form=form, request_=checked)
-            done = withdrawal.withdraw(session(), form.dataset.data, actor=current_user.user.email, **choice)
+            done = withdrawal.withdraw(session(), form.dataset.data, actor=current_user.user.email,
+                                       address=client_address(), **choice)
         except withdrawal.WithdrawalError as error:
             session().rollback()
             _withdrawal_problem(form, error)
@@ -287,7 +301,7 @@ def users(lang: str):
     status = 200
     if form.validate_on_submit():
         try:
-            accounts.create(session(), form.email.data, form.role.data, form.password.data)
+            accounts.create(session(), form.email.data, form.role.data, form.password.data, by=_by())
             session().commit()
             flash(_("The account %(email)s was created.", email=accounts.normalise_email(form.email.data)), "success")
             return redirect(url_for("admin.users", lang=lang), 303)
@@ -307,7 +321,7 @@ def disable_user(lang: str, user_id: int):
     if user.id == current_user.user.id:
         flash(_("You cannot disable your own account."), "error")
     else:
-        accounts.disable(user)
+        accounts.disable(session(), user, by=_by())
         session().commit()
         flash(_("The account %(email)s was disabled.", email=user.email), "success")
     return redirect(url_for("admin.users", lang=lang), 303)
@@ -317,7 +331,7 @@ def disable_user(lang: str, user_id: int):
 @role_required(ADMIN)
 def enable_user(lang: str, user_id: int):
     user = session().get(User, user_id) or abort(404)
-    accounts.enable(user)
+    accounts.enable(session(), user, by=_by())
     session().commit()
     flash(_("The account %(email)s was enabled.", email=user.email), "success")
     return redirect(url_for("admin.users", lang=lang), 303)
@@ -341,7 +355,7 @@ def tokens_page(lang: str):
             form.user.errors.append(_("Choose an active account"))
             status = 400
         else:
-            record, issued = tokens.issue(session(), user, form.name.data)
+            record, issued = tokens.issue(session(), user, form.name.data, by=_by())
             session().commit()
             form = _token_form()
             form.name.data = ""
@@ -355,12 +369,108 @@ def tokens_page(lang: str):
 @role_required(ADMIN)
 def revoke_token(lang: str, token_id: int):
     try:
-        record = tokens.revoke(session(), token_id)
+        record = tokens.revoke(session(), token_id, by=_by())
     except accounts.AccountError:
         abort(404)
     session().commit()
     flash(_("The token %(name)s was revoked.", name=record.name), "success")
     return redirect(url_for("admin.tokens_page", lang=lang), 303)
+
+
+# -- the audit log (administrators only) ---------------------------------------------------
+
+AUDIT_PARAMETERS = ("action", "actor", "before", "after", "size")
+
+
+def _audit_query() -> tuple[forms.AuditFilterForm, dict]:
+    """The filters and the page asked for, from the query string; problems
+    are the form's errors (the page answers 400 with them)."""
+    form = forms.AuditFilterForm(formdata=request.args)
+    form.action.choices = [("", _("Every action")), *((action, action_label(action)) for action in audit.ACTIONS)]
+    form.validate()
+    query: dict = {"action": form.action.data or None, "actor": (form.actor.data or "").strip() or None}
+    for name in request.args:
+        if name not in AUDIT_PARAMETERS:
+            form.form_errors.append(_("This page takes no query parameter named %(name)s.", name=name[:50]))
+        elif len(request.args.getlist(name)) > 1:
+            form.form_errors.append(_("Give %(name)s once only.", name=name))
+    for name, low, high in (("before", 1, None), ("after", 1, None), ("size", 1, audit.MAX_PAGE_SIZE)):
+        value = request.args.get(name)
+        if value is None:
+            continue
+        number = int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
+        if number is None or number < low or (high is not None and number > high):
+            form.form_errors.append(
+                _("The page size must be a whole number from 1 to %(high)d.", high=high) if name == "size"
+                else _("The page must be named by a whole number from 1 up, as the links here do."))
+        else:
+            query[name] = number
+    if "before" in query and "after" in query:
+        form.form_errors.append(_("Ask for the page before an event or after it, not both."))
+    return form, query
+
+
+def _audit_problem(form: forms.AuditFilterForm) -> bool:
+    return bool(form.form_errors or form.action.errors or form.actor.errors)
+
+
+@bp.get("/audit")
+@role_required(ADMIN)
+def audit_page(lang: str):
+    """The audit log, newest first, a page at a time, filtered by action and by actor."""
+    form, query = _audit_query()
+    if _audit_problem(form):
+        return render_template("admin/audit.html", form=form, page=None, filters={}), 400
+    size = query.get("size", audit.PAGE_SIZE)
+    found = audit.page(session(), action=query["action"], actor=query["actor"], before=query.get("before"),
+                       after=query.get("after"), size=size)
+    filters = {key: value for key, value in (("action", query["action"]), ("actor", query["actor"]),
+                                             ("size", query.get("size"))) if value}
+    return render_template("admin/audit.html", form=form, page=found, filters=filters)
+
+
+@bp.get("/audit.csv")
+@role_required(ADMIN)
+def audit_csv(lang: str):
+    """The audit log as CSV (filtered as the page is), in the order recorded,
+    streamed a batch of events at a time; every cell that begins like a
+    spreadsheet formula neutralised."""
+    form, query = _audit_query()
+    if _audit_problem(form) or "before" in query or "after" in query or "size" in query:
+        if not _audit_problem(form):
+            form.form_errors.append(_("The download holds every event: filter it by action or by who, "
+                                      "without a page or a page size."))
+        return render_template("admin/audit.html", form=form, page=None, filters={}), 400
+    rows = audit.rows(session(), action=query["action"], actor=query["actor"])
+    filename = f"audit-log-{dt.datetime.now(dt.timezone.utc):%Y-%m-%d}.csv"
+    return Response(stream_with_context(_csv(rows)), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _csv(rows) -> Iterator[str]:
+    """The CSV text, a chunk at a time; a byte-order mark first, so that
+    spreadsheets read the Welsh letters as UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(audit.COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(name, row[name]) for name in audit.COLUMNS])
+        if buffer.tell() >= 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _cell(name: str, value) -> str:
+    if value is None:
+        return ""
+    if name == "at":
+        return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if name == "detail":
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return neutralise(str(value))
 
 
 # -- labels for the templates -------------------------------------------------------------
@@ -390,10 +500,77 @@ def stage_label(stage: str) -> str:
     return f"{label}: {what}" if what else label
 
 
+def action_label(action: str) -> str:
+    """An action of the audit log, in the page's language."""
+    return {
+        audit.SIGN_IN: _("Signed in"), audit.SIGN_IN_FAILED: _("Failed to sign in"),
+        audit.SIGN_OUT: _("Signed out"), audit.UPLOAD: _("Uploaded"), audit.DISCARD: _("Discarded an upload"),
+        audit.PUBLISH_REQUEST: _("Asked to publish an upload"), audit.PUBLISH: _("Published a version"),
+        audit.OVERRIDE_DISCLOSURE: _("Published although cells are at risk of disclosure"),
+        audit.WITHDRAW: _("Withdrew a dataset or a version"),
+        audit.CLEANUP: _("Cleaned up after an interrupted publication"),
+        audit.TOKEN_ISSUE: _("Issued an API token"), audit.TOKEN_REVOKE: _("Revoked an API token"),
+        audit.ACCOUNT_CREATE: _("Created an account"), audit.ACCOUNT_DISABLE: _("Disabled an account"),
+        audit.ACCOUNT_ENABLE: _("Enabled an account"), audit.ACCOUNT_PASSWORD: _("Set a new password"),
+        audit.ACCOUNT_ROLE: _("Changed an account's role"),
+    }.get(action, action)
+
+
+def _role(role: str) -> str:
+    return {ADMIN: _("Administrator"), EDITOR: _("Editor")}.get(role, role)
+
+
+def audit_what(event) -> list[tuple[str, str | None]]:
+    """What an event of the audit log did, as lines of text in the page's
+    language, each with a link or None (the CSV keeps the detail as it is)."""
+    lang = request.view_args.get("lang", "en")
+    detail = event.detail or {}
+    lines: list[tuple[str, str | None]] = []
+    if event.dataset:
+        lines.append((_("%(name)s, version %(number)d", name=event.dataset, number=event.version)
+                      if event.version else event.dataset, None))
+    reason = event.reason_cy if lang == "cy" and event.reason_cy else event.reason_en
+    if reason:
+        lines.append((_("Reason: %(reason)s", reason=reason), None))
+    if "reason" in detail:
+        lines.append(({"invalid": _("Wrong email address or password"), "disabled": _("The account is disabled"),
+                       "throttled": _("Too many failed attempts")}.get(detail["reason"], str(detail["reason"])),
+                      None))
+    if "account" in detail:
+        lines.append((_("Account: %(email)s", email=detail["account"]), None))
+    if "role" in detail:
+        role = _role(detail["role"])
+        lines.append((_("Role: %(role)s (was %(was)s)", role=role, was=_role(detail["was"])) if "was" in detail
+                      else _("Role: %(role)s", role=role), None))
+    if "token_id" in detail:
+        lines.append((_("Token %(name)s (number %(number)d)", name=detail.get("name", ""),
+                        number=detail["token_id"]), None))
+    if "job" in detail:
+        kind = _kind(detail["kind"]) if "kind" in detail else ""
+        via = {"api": _("through the write API"), "page": _("on the admin pages")}.get(detail.get("via"), "")
+        text = " ".join(part for part in (_("Upload %(id)s", id=str(detail["job"])[:8]),
+                                          f"({kind})" if kind else "", via) if part)
+        lines.append((text, url_for("admin.job", lang=lang, job_id=detail["job"])))
+    if detail.get("override_disclosure"):
+        lines.append((_("Although cells are at risk of disclosure by differencing"), None))
+    if "cells_at_risk" in detail:
+        lines.append((_("Cells at risk: %(count)d", count=len(detail["cells_at_risk"])), None))
+    if detail.get("replaced_by"):
+        lines.append((_("Replaced by %(name)s", name=detail["replaced_by"]), None))
+    if "abandoned_runs" in detail:
+        lines.append((_("Abandoned publications: %(runs)d. Removed: working folders %(folders)d, row tables "
+                        "%(tables)d, stored files %(objects)d, partial files %(leftovers)d",
+                        runs=len(detail["abandoned_runs"]), folders=detail.get("folders", 0),
+                        tables=len(detail.get("tables") or []), objects=detail.get("objects", 0),
+                        leftovers=detail.get("leftovers", 0)), None))
+    return lines
+
+
 def _row_label(row: dict) -> str:
     return ", ".join(f"{key}: {value}" for key, value in row.items() if not key.startswith("_"))
 
 
 @bp.context_processor
 def _labels() -> dict:
-    return {"job_kind": _kind, "job_status_label": _status, "row_label": _row_label, "stage_label": stage_label}
+    return {"job_kind": _kind, "job_status_label": _status, "row_label": _row_label, "stage_label": stage_label,
+            "action_label": action_label, "audit_what": audit_what}

@@ -17,7 +17,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from portal.extensions import session
 from portal.model import User
-from portal.publishing import tokens
+from portal.publishing import audit, tokens
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -99,3 +99,14 @@ def bearer_user() -> User | None:
         request.environ[key] = (tokens.authenticate(session(), token.strip())
                                 if scheme.lower() == "bearer" and token.strip() else None)
     return request.environ[key]
+
+
+def client_address() -> str:
+    """The client's IP address as the application sees it (``remote_addr``:
+    the peer's, or a reverse proxy's when one is in front), for the audit log."""
+    return request.remote_addr or "unknown"
+
+
+def by(user: User) -> audit.By:
+    """``user``, acting in this request, for the audit log."""
+    return audit.By(user.email, client_address())

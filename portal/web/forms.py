@@ -6,11 +6,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp
 
 from portal.anonymise import DEFAULT_THRESHOLD
 from portal.publish.withdraw import MAX_REASON
 from portal.queries import MAX_VERSION
+from portal.publishing import audit
 from portal.publishing.accounts import EMAIL, MIN_PASSWORD_LENGTH
 
 
@@ -73,3 +74,16 @@ class OverrideForm(FlaskForm):
     reason = TextAreaField(_l("Why publish although cells are at risk"), validators=[
         DataRequired(_l("Enter why this edition is published although cells are at risk")),
         Length(max=2000, message=_l("Use 2,000 characters or fewer"))])
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters, read from the query string (no CSRF token: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    action = SelectField(_l("Action"), validate_choice=False, validators=[
+        Optional(), AnyOf(("", *audit.ACTIONS), message=_l("Choose an action from the list"))])
+    actor = StringField(_l("Who"), validators=[
+        Length(max=audit.MAX_ACTOR, message=_l("Use 200 characters or fewer")),
+        Regexp(r"^[^\x00-\x1f\x7f]*\Z", message=_l("Use letters, digits and punctuation only"))])
