@@ -159,6 +159,19 @@ def load(path: str, changelog_en: str | None, changelog_cy: str | None, override
         raise click.ClickException("nothing was published.")
     if any(result.status == "published" for result in results):
         _build_catalogue()
+        _say_what_is_built_later(results)
+
+
+def _say_what_is_built_later(results) -> None:
+    """Name the published resources whose spreadsheets are built after publication."""
+    later = [f"{result.name}/{resource.name}" for result in results if result.status == "published"
+             for resource in queries.get_version(session(), result.name, result.version).resources
+             if artefacts.pending(session(), resource.version, resource)]
+    if later:
+        click.echo(f"Spreadsheets and CSVs for Excel of {', '.join(later)} (more than "
+                   f"{current_app.config['SPREADSHEETS_AT_PUBLICATION_MAX_ROWS']:,} rows) are built after "
+                   "publication by the worker (`flask --app portal portal worker`, which `make run` starts), "
+                   "or now by `flask --app portal portal build-downloads`.")
 
 
 def _build_catalogue() -> None:
@@ -173,9 +186,9 @@ def _limits() -> Limits:
 
 @portal_cli.command("build-downloads")
 def build_downloads() -> None:
-    """Build the downloads that versions published earlier lack (spreadsheets
-    and CSVs for Excel), as publishing builds them now. Without this, each is
-    built when it is first asked for, which takes a while for large tables."""
+    """Build the downloads that versions lack (spreadsheets and CSVs for
+    Excel): those of versions published before they existed, and those of
+    large tables, built after publication (the worker builds them too)."""
     _require_schema()
     missing = list(artefacts.missing_variants(session()))
     with Progress() as progress:
@@ -499,6 +512,27 @@ def job_context() -> jobs.Context:
                         progress_engine=progress_engine, after_publish=lambda: feeds.build_catalogue(current_app))
 
 
+# Seconds between the worker's looks for downloads still to build, when it
+# found none (it looks at once after each job).
+DOWNLOADS_INTERVAL = 10.0
+
+
+def _build_one_download(context: jobs.Context) -> str | None:
+    """Build one spreadsheet or CSV for Excel still to be built after
+    publication (see artefacts.deferred); once a version has them all, the
+    catalogue is built again to list them. Its name, or None."""
+    found = artefacts.build_missing(session(), store())
+    if found is None:
+        return None
+    version, artefact = found
+    name = f"{version.dataset.name} version {version.number}: {artefact.name}"
+    click.echo(f"built {name}", err=True)
+    session().refresh(version, ["artefacts"])
+    if artefacts.complete(version):
+        context.after_publish()
+    return name
+
+
 @portal_cli.command("worker")
 @click.option("--once", is_flag=True, help="Do the waiting jobs, then stop.")
 @click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between looks for work.")
@@ -509,17 +543,26 @@ def worker(once: bool, interval: float) -> None:
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     click.echo("Worker started.", err=True)
+    look_for_files = 0.0  # when next to look for downloads still to build
     try:
         while not stopping:
             try:
                 job = jobs.run_once(session(), context)
+                built = None
+                if job is None and time.monotonic() >= look_for_files:
+                    built = _build_one_download(context)
+                    if built is None:
+                        look_for_files = time.monotonic() + DOWNLOADS_INTERVAL
             except SQLAlchemyError as exc:
                 session().rollback()
                 click.echo(f"worker: database error, retrying: {exc.__class__.__name__}", err=True)
-                job = None
+                job = built = None
                 time.sleep(interval)
             if job is not None:
                 click.echo(f"job {job.id}: {job.status}", err=True)
+                look_for_files = 0.0
+                continue
+            if built is not None:
                 continue
             if once:
                 break

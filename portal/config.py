@@ -232,6 +232,9 @@ def load_settings(overrides: dict | None = None) -> dict:
         "UPLOADS_PATH": os.environ.get("UPLOADS_PATH") or str(instance_path / "uploads"),
         "MAX_CONTENT_LENGTH": _positive("PORTAL_MAX_UPLOAD_BYTES", 2 * 1024 ** 3),
         "UPLOAD_MAX_MEMBERS": _positive("UPLOAD_MAX_MEMBERS", 1000),
+        # Spreadsheets and CSVs for Excel of a resource with more rows than
+        # this are built after publication, by the worker, not during it.
+        "SPREADSHEETS_AT_PUBLICATION_MAX_ROWS": _positive("SPREADSHEETS_AT_PUBLICATION_MAX_ROWS", 100_000),
         # Session cookies (signed-in staff only): never readable by scripts,
         # not sent on cross-site sub-requests; Secure in production
         "SESSION_COOKIE_HTTPONLY": True,

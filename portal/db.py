@@ -178,6 +178,9 @@ class _Connection(psycopg.Connection):
 # The session's info key for the portal's publisher (an attribution.Agent),
 # whom the downloads built in the session name (the spreadsheets' cover).
 PUBLISHER = "publisher"
+# The session's info key for the most rows a resource may have for its
+# spreadsheets to be built at publication (see portal.publish.artefacts).
+SPREADSHEET_ROWS = "spreadsheet_rows"
 
 
 def make_sessionmaker(engine: Engine, store=None) -> sessionmaker[Session]:

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from portal import attribution
-from portal.db import PUBLISHER, make_engine, make_sessionmaker
+from portal.db import PUBLISHER, SPREADSHEET_ROWS, make_engine, make_sessionmaker
 from portal.storage import ArtefactStore, make_store
 
 babel = Babel()
@@ -43,10 +43,12 @@ def store() -> ArtefactStore:
 
 def session() -> Session:
     """The session of the current application context, opened on first use,
-    with the portal's publisher (from the settings) in its ``info``."""
+    with the portal's publisher and how large a resource's spreadsheets are
+    built at publication (from the settings) in its ``info``."""
     if "db_session" not in g:
         g.db_session = current_app.extensions[EXTENSION][1](
-            info={PUBLISHER: attribution.publisher(current_app.config)})
+            info={PUBLISHER: attribution.publisher(current_app.config),
+                  SPREADSHEET_ROWS: current_app.config["SPREADSHEETS_AT_PUBLICATION_MAX_ROWS"]})
     return g.db_session
 
 

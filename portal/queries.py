@@ -88,19 +88,22 @@ def first_publications(session: Session, dataset_ids: list[int]) -> dict[int, ob
 
 def publication_state(session: Session) -> tuple[int, int, object, object]:
     """What identifies the published catalogue as it stands: the number of
-    versions, the newest version's id (or, once something is withdrawn, with
-    the newest withdrawal's), and the first and last publications (or
-    withdrawals)."""
+    versions, the newest version's id with the newest file's (and, once
+    something is withdrawn, the newest withdrawal's), and the first and last
+    publications (or withdrawals)."""
     count, newest, first, last = session.execute(select(
         func.count(DatasetVersion.id), func.max(DatasetVersion.id),
         func.min(DatasetVersion.published_at), func.max(DatasetVersion.published_at))).one()
     withdrawn, latest_withdrawal = session.execute(select(func.max(Withdrawal.id),
                                                           func.max(Withdrawal.withdrawn_at))).one()
+    # files built after publication (large tables' spreadsheets) join the catalogue too
+    files = session.scalar(select(func.max(Artefact.id)))
+    newest = f"{newest or 0}-{files or 0}"
     if withdrawn:
-        newest = f"{newest or 0}-{withdrawn}"
+        newest = f"{newest}-{withdrawn}"
         latest_withdrawal = as_utc(latest_withdrawal)
         last = max(as_utc(last), latest_withdrawal) if last else latest_withdrawal
-    return count, newest or 0, as_utc(first) if first else None, as_utc(last) if last else None
+    return count, newest, as_utc(first) if first else None, as_utc(last) if last else None
 
 
 def version_history(session: Session, name: str, include_withdrawn: bool = False) -> list[DatasetVersion]:

@@ -8,9 +8,12 @@ memory whatever the size), then put into the store under their sha256; the
 ``artefacts`` rows that point at them are added to the publication's
 transaction, so a version and its files become visible together.
 
-The spreadsheets and CSVs for Excel (:data:`VARIANTS`) came after the first
-versions were published: :func:`build_late` makes one for such a version
-when it is first asked for, and it is kept like the others.
+The spreadsheets and CSVs for Excel (:data:`VARIANTS`) of a resource of
+more rows than the session allows (``SPREADSHEETS_AT_PUBLICATION_MAX_ROWS``,
+:func:`deferred`) are built after publication, by the worker
+(:func:`build_missing`), as are those of versions published before they
+existed: a small one is built when it is first asked for
+(:func:`build_late`), and each is kept like the others.
 """
 from __future__ import annotations
 
@@ -28,10 +31,12 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import datastore, rowstore
+from portal.db import SPREADSHEET_ROWS
 from portal.db import session_publisher
 from portal.model import Artefact, DatasetVersion, Resource
 from portal.publish import formats, spreadsheets
@@ -97,6 +102,9 @@ VARIANTS = (
     Variant(CSV_EXCEL, "excel/", "csv", "-excel.csv", formats.CSV_MEDIATYPE, "en"),
     Variant(CSV_CY_EXCEL, "excel/cy/", "csv", "-cy-excel.csv", formats.CSV_MEDIATYPE, "cy"),
 )
+# The most rows a resource may have for its VARIANTS to be built at
+# publication, when the session does not say (see portal.config).
+DEFAULT_SPREADSHEET_ROWS = 100_000
 
 
 def variant(fmt: str, lang: str = "en") -> Variant:
@@ -190,6 +198,8 @@ def build(session: Session, version: DatasetVersion, store: ArtefactStore,
                                files.json_path, resource))
             built.append(Built(welsh_name(resource), CSV_CY, formats.CSV_MEDIATYPE, f"{stem}-cy.csv",
                                files.welsh_path, resource))
+            if deferred(session, resource):
+                continue  # built after publication
             if progress:
                 progress(f"{resource.name}: spreadsheets and CSVs for Excel")
             for variant in VARIANTS:
@@ -250,6 +260,52 @@ def _record(version: DatasetVersion, item: Built, stored: Stored, late: bool = F
                     gzip_size=stored.gzip_size, gzip_sha256=stored.gzip_sha256)
 
 
+def deferred(session: Session, resource: Resource) -> bool:
+    """Whether ``resource``'s spreadsheets and CSVs for Excel are built after
+    publication (it has more rows than the session's limit), not during it."""
+    return resource.row_count > session.info.get(SPREADSHEET_ROWS, DEFAULT_SPREADSHEET_ROWS)
+
+
+def pending(session: Session, version: DatasetVersion, resource: Resource) -> bool:
+    """Whether ``resource``'s spreadsheets are still to be built after publication."""
+    if not deferred(session, resource):
+        return False
+    have = {artefact.name for artefact in version.artefacts}
+    return any(variant.name(resource) not in have for variant in VARIANTS)
+
+
+def complete(version: DatasetVersion) -> bool:
+    """Whether every resource of ``version`` has all of its :data:`VARIANTS`."""
+    have = {artefact.name for artefact in version.artefacts}
+    return all(variant.name(resource) in have for resource in version.resources for variant in VARIANTS)
+
+
+def build_missing(session: Session, store: ArtefactStore) -> tuple[DatasetVersion, Artefact] | None:
+    """Build and commit the first variant a published version lacks, newest
+    version first (a new publication's spreadsheets before old versions'):
+    the version and the artefact, or None when nothing is missing. Another
+    process that keeps the same file first wins; this one's is dropped."""
+    kinds = [variant.kind for variant in VARIANTS]
+    have = (select(func.count(distinct(Artefact.kind))).where(Artefact.resource_id == Resource.id,
+                                                               Artefact.kind.in_(kinds))
+            .scalar_subquery())
+    resource = session.scalar(select(Resource).where(have < len(kinds))
+                              .order_by(Resource.version_id.desc(), Resource.position).limit(1))
+    if resource is None:
+        return None
+    version = resource.version
+    built = {artefact.name for artefact in version.artefacts}
+    variant = next(v for v in VARIANTS if v.name(resource) not in built)
+    try:
+        artefact = build_late(session, version, resource, variant, store)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        artefact = session.scalar(select(Artefact).where(Artefact.version_id == version.id,
+                                                         Artefact.name == variant.name(resource)))
+    return version, artefact
+
+
 def late_variant(version: DatasetVersion, name: str) -> tuple[Resource, Variant] | None:
     """The resource and variant that artefact ``name`` of ``version`` would be."""
     for resource in version.resources:
@@ -259,11 +315,14 @@ def late_variant(version: DatasetVersion, name: str) -> tuple[Resource, Variant]
     return None
 
 
-def missing_variants(session: Session) -> Iterator[tuple[DatasetVersion, Resource, Variant]]:
+def missing_variants(session: Session, newest_first: bool = False
+                     ) -> Iterator[tuple[DatasetVersion, Resource, Variant]]:
     """Every variant that a published version lacks (it was published
-    before the variant existed), oldest version first."""
+    before the variant existed, or its resource is :func:`deferred`),
+    oldest version first (or newest)."""
     have = set(session.execute(select(Artefact.version_id, Artefact.name)).all())
-    for version in session.scalars(select(DatasetVersion).order_by(DatasetVersion.id)):
+    order = DatasetVersion.id.desc() if newest_first else DatasetVersion.id
+    for version in session.scalars(select(DatasetVersion).order_by(order)):
         for resource in version.resources:
             for variant in VARIANTS:
                 if (version.id, variant.name(resource)) not in have:

@@ -9,6 +9,7 @@ import logging
 
 from flask import Response, abort, current_app, redirect, request, send_file
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.http import is_resource_modified, parse_accept_header
 
 from portal import queries
@@ -16,6 +17,9 @@ from portal.extensions import session, store
 from portal.model import Artefact, DatasetVersion
 from portal.publish import artefacts as built
 from portal.storage import ObjectMissing, StoreUnavailable
+
+# Seconds a client is told to wait for a file the worker is building.
+PREPARING_RETRY_AFTER = 120
 
 log = logging.getLogger("portal.storage")
 
@@ -93,7 +97,9 @@ def _remote(backend, key: str, artefact: Artefact, etag: str, version: DatasetVe
 def stored(version: DatasetVersion, name: str) -> Artefact:
     """The artefact ``name`` of ``version``; a spreadsheet or CSV for Excel
     of a version published before those existed is built now, and kept
-    (when another worker keeps the same file first, that one is used)."""
+    (when another worker keeps the same file first, that one is used),
+    unless its resource is so large that the worker builds it (503 until
+    then, with Retry-After)."""
     db = session()
     artefact = queries.artefact(db, version, name)
     if artefact is not None:
@@ -101,6 +107,11 @@ def stored(version: DatasetVersion, name: str) -> Artefact:
     late = built.late_variant(version, name)
     if late is None:
         missing(name, version)
+    if built.deferred(db, late[0]):  # too large to build while a client waits: the worker builds it
+        raise ServiceUnavailable(
+            f"{name} of version {version.number} of {version.dataset.name!r} is being built after "
+            f"publication ({late[0].row_count:,} rows); try again in a few minutes. The CSV and JSON "
+            "are ready now.", retry_after=PREPARING_RETRY_AFTER)
     try:
         artefact = built.build_late(db, version, *late, store())
         db.commit()

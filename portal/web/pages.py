@@ -8,6 +8,7 @@ from flask_babel import gettext
 
 from portal import datastore, queries, search
 from portal.extensions import session
+from portal.publish import artefacts
 from portal.vocabulary import FORMATS, KINDS, THEMES, label
 from portal.web import dataset_page
 from portal.web.lookup import gone_if_withdrawn
@@ -114,6 +115,7 @@ def _dataset_page(lang: str, name: str, number: int | None):
         citation=dataset_page.citation(version, lang, pinned),
         json_ld=dataset_page.json_ld(version, history[-1].published_utc, landing),
         api_base=url_for("service.root", _external=True).rstrip("/"), cell=datastore.csv_value,
+        spreadsheets_pending=lambda resource: artefacts.pending(db, version, resource),
     ), status
 
 

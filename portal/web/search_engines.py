@@ -107,8 +107,10 @@ def dataset(version: DatasetVersion, first_published, landing: dict[str, str]) -
     pinned = {"name": name, "number": version.number, "_external": True}
     downloads = [("application/zip", url_for("downloads.pinned_resource", resource=name, fmt="zip", **pinned)),
                  ("application/json", url_for("downloads.pinned_descriptor", **pinned))]
+    built = {artefact.name for artefact in version.artefacts}
     for resource in version.resources:
-        for fmt, mediatype in (("csv", CSV_MEDIATYPE), ("json", JSON_MEDIATYPE), *SPREADSHEETS):
+        ready = SPREADSHEETS if f"{resource.name}.xlsx" in built else ()  # large tables': after publication
+        for fmt, mediatype in (("csv", CSV_MEDIATYPE), ("json", JSON_MEDIATYPE), *ready):
             downloads.append((mediatype.split(";")[0], url_for(
                 "downloads.pinned_resource", resource=resource.name, fmt=fmt, **pinned)))
     publisher = _publisher(lang)
