@@ -25,6 +25,7 @@ from portal.ingest.service import OUTPUTS, ingest_responses
 from portal.model import ROLES
 from portal.packages.limits import Limits
 from portal.publish import artefacts, runs, service
+from portal.storage import ObjectMissing, StoreUnavailable
 from portal.publish.withdraw import WithdrawalError, withdraw
 from portal.publishing import accounts, audit, jobs, tokens
 from portal.publishing.uploads import UploadLimits
@@ -550,7 +551,12 @@ def worker(once: bool, interval: float) -> None:
                 job = jobs.run_once(session(), context)
                 built = None
                 if job is None and time.monotonic() >= look_for_files:
-                    built = _build_one_download(context)
+                    try:
+                        built = _build_one_download(context)
+                    except (StoreUnavailable, ObjectMissing, OSError, ValueError) as exc:  # tried again later
+                        session().rollback()
+                        click.echo(f"worker: could not build a download: {exc.__class__.__name__}: {exc}",
+                                   err=True)
                     if built is None:
                         look_for_files = time.monotonic() + DOWNLOADS_INTERVAL
             except SQLAlchemyError as exc:

@@ -17,7 +17,6 @@ existed: a small one is built when it is first asked for
 """
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 import math
@@ -36,8 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import datastore, rowstore
-from portal.db import SPREADSHEET_ROWS
-from portal.db import session_publisher
+from portal.db import SPREADSHEET_ROWS, session_publisher
 from portal.model import Artefact, DatasetVersion, Resource
 from portal.publish import formats, spreadsheets
 from portal.storage import ArtefactStore, StoreUnavailable, file_sha256, put_verified
