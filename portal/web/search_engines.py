@@ -14,6 +14,8 @@ from portal import attribution, coverage
 from portal.feeds import dcat
 from portal.i18n import alternates, current_language
 from portal.model import DatasetVersion
+from portal.extensions import session
+from portal.publish import artefacts
 from portal.publish.formats import CSV_MEDIATYPE, JSON_MEDIATYPE
 
 # Pages whose query string only changes what the page shows of one dataset.
@@ -107,9 +109,9 @@ def dataset(version: DatasetVersion, first_published, landing: dict[str, str]) -
     pinned = {"name": name, "number": version.number, "_external": True}
     downloads = [("application/zip", url_for("downloads.pinned_resource", resource=name, fmt="zip", **pinned)),
                  ("application/json", url_for("downloads.pinned_descriptor", **pinned))]
-    built = {artefact.name for artefact in version.artefacts}
     for resource in version.resources:
-        ready = SPREADSHEETS if f"{resource.name}.xlsx" in built else ()  # large tables': after publication
+        # a large table's spreadsheets are listed once built, as on the page
+        ready = () if artefacts.pending(session(), version, resource) else SPREADSHEETS
         for fmt, mediatype in (("csv", CSV_MEDIATYPE), ("json", JSON_MEDIATYPE), *ready):
             downloads.append((mediatype.split(";")[0], url_for(
                 "downloads.pinned_resource", resource=resource.name, fmt=fmt, **pinned)))
