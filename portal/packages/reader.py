@@ -23,9 +23,11 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -47,6 +49,10 @@ FIELD_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 # What a table of the row store can hold: PostgreSQL's identifiers are at most
 # 63 bytes (the number of columns is a limit, PACKAGE_MAX_FIELDS).
 MAX_FIELD_NAME = 63
+
+# A package whose files hold at least this many bytes has its rows checked by
+# frictionless in the background while the load goes on (see Background).
+BACKGROUND_FROM_BYTES = 8_000_000
 
 # (package, resource, field) -> the set of values published there, or None
 # when no such package is known.
@@ -86,6 +92,24 @@ class PackageContent:
     name: str
     descriptor: dict[str, Any]
     resources: list[ResourceContent]
+    # frictionless's check of the rows, when it runs in the background (see
+    # :class:`Background`): the package is valid only once :meth:`settle` says so
+    pending: Future | None = field(default=None, repr=False, compare=False)
+    base: Path | None = field(default=None, repr=False, compare=False)
+
+    def settle(self, report: ValidationReport) -> bool:
+        """Wait for the background check, if any, and add what it found to
+        ``report``; true when the package is valid."""
+        if self.pending is not None:
+            future, self.pending = self.pending, None
+            try:
+                problems = future.result()
+            except (BrokenExecutor, OSError):  # its process died: check here instead
+                problems = frictionless_problems(self.descriptor, self.base)
+            _add_problems(report, problems)
+            if not report.valid:
+                report.checked = []
+        return report.valid
 
     @property
     def content_hash(self) -> str:
@@ -117,9 +141,34 @@ def descriptor_path(path: str | Path) -> Path:
     return path / DESCRIPTOR if path.is_dir() else path
 
 
-def read_package(path: str | Path, resolver: Resolver | None = None, limits: Limits = Limits()
-                 ) -> tuple[PackageContent | None, ValidationReport]:
-    """Return the package's content and a report; content is None unless valid."""
+class Background:
+    """Where frictionless checks the rows of large packages while the load
+    goes on: a process of its own (the check is pure Python, and the load
+    has a second core to use). A package whose files hold fewer than
+    ``from_bytes`` is checked at once, as starting a process costs more."""
+
+    def __init__(self, executor: Executor, from_bytes: int = BACKGROUND_FROM_BYTES):
+        self.executor = executor
+        self.from_bytes = from_bytes
+
+    @classmethod
+    def process(cls, from_bytes: int = BACKGROUND_FROM_BYTES) -> Background:
+        # spawned, not forked: the loading process holds database connections
+        return cls(ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")),
+                   from_bytes)
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def read_package(path: str | Path, resolver: Resolver | None = None, limits: Limits = Limits(),
+                 background: Background | None = None) -> tuple[PackageContent | None, ValidationReport]:
+    """Return the package's content and a report; content is None unless valid.
+
+    With ``background``, frictionless's check of a large package's rows runs
+    there, and the content comes back before it ends: its
+    :meth:`PackageContent.settle` waits for the check, and only then is the
+    package known to be valid. Until then its rows may not even be readable."""
     descriptor_file = descriptor_path(path)
     report = ValidationReport(source=str(descriptor_file))
     descriptor = read_descriptor(descriptor_file, report, limits)
@@ -130,7 +179,11 @@ def read_package(path: str | Path, resolver: Resolver | None = None, limits: Lim
     files = _read_resource_files(descriptor, base, report, limits)
     if not report.valid:
         return None, report
-    _frictionless_validate(descriptor, base, report)
+    pending = None
+    if background is not None and sum(f[2] for f in files.values()) >= background.from_bytes:
+        pending = background.executor.submit(frictionless_problems, descriptor, base)
+    else:
+        _frictionless_validate(descriptor, base, report)
     if not report.valid:
         return None, report
     resources = [
@@ -140,11 +193,17 @@ def read_package(path: str | Path, resolver: Resolver | None = None, limits: Lim
                         package_descriptor=descriptor, base=base)
         for i, res in enumerate(descriptor["resources"])
     ]
-    check_external_references(descriptor, {r.name: r.rows for r in resources}, resolver, report)
+    content = PackageContent(descriptor["name"], descriptor, resources, pending=pending, base=base)
+    try:
+        check_external_references(descriptor, {r.name: r.rows for r in resources}, resolver, report)
+    except (ValueError, TypeError):  # rows not yet checked, which frictionless will explain
+        if content.settle(report):
+            raise
     if not report.valid:
+        content.settle(report)
         return None, report
     report.checked = [res.name for res in resources]
-    return PackageContent(descriptor["name"], descriptor, resources), report
+    return content, report
 
 
 # -- 1. the descriptor --------------------------------------------------------
@@ -412,21 +471,34 @@ def _read_resource_files(d: dict, base: Path, report: ValidationReport, limits: 
 
 # -- 4. frictionless ------------------------------------------------------------
 
+# (file, message, row, field, code), as ValidationReport.add takes them
+Found = tuple[str, str, "int | None", "str | None", str]
+
+
 def _frictionless_validate(d: dict, base: Path, report: ValidationReport) -> None:
+    _add_problems(report, frictionless_problems(d, base))
+
+
+def frictionless_problems(d: dict, base: Path) -> list[Found]:
+    """What frictionless finds wrong with the package's rows (and anything
+    else it checks), as plain tuples that can cross between processes."""
     plain = frozenset(res["name"] for res in d["resources"] if plain_schema(res))
     try:
         package = Package(copy.deepcopy(d), basepath=str(base))
         result = package.validate(SlimChecklist(checks=[StorableValues(plain=plain)]))
     except FrictionlessException as exc:
-        report.add(DESCRIPTOR, exc.error.message, code=exc.error.type)
-        return
-    for error in result.errors:
-        report.add(DESCRIPTOR, error.message, code=error.type)
+        return [(DESCRIPTOR, exc.error.message, None, None, exc.error.type)]
+    found: list[Found] = [(DESCRIPTOR, error.message, None, None, error.type) for error in result.errors]
     for task in result.tasks:
         file = task.place or task.name
-        for error in task.errors:
-            report.add(file, _friendly(error), row=getattr(error, "row_number", None),
-                       field=getattr(error, "field_name", None), code=error.type)
+        found.extend((file, _friendly(error), getattr(error, "row_number", None),
+                      getattr(error, "field_name", None), error.type) for error in task.errors)
+    return found
+
+
+def _add_problems(report: ValidationReport, problems: Iterable[Found]) -> None:
+    for file, message, row, fld, code in problems:
+        report.add(file, message, row=row, field=fld, code=code)
 
 
 @attrs.define(kw_only=True, repr=False)

@@ -26,6 +26,7 @@ from portal import datastore, queries, rowstore, search
 from portal.anonymise import DEFAULT_THRESHOLD
 from portal.model import Dataset, DatasetVersion, Resource, ResourceField, Withdrawal
 from portal.packages import PackageContent, ValidationReport, read_package
+from portal.packages.reader import BACKGROUND_FROM_BYTES, Background
 from portal.packages.limits import Limits
 from portal.packages.reader import (DESCRIPTOR, ResourceContent, descriptor_path, external_references,
                                     read_descriptor)
@@ -109,10 +110,13 @@ class ReferenceResolver:
         return {str(row.get(field)) for row in res.rows() if row.get(field) is not None}
 
 
-def validate_path(session: Session, path: str | Path, limits: Limits = Limits()
-                  ) -> list[tuple[PackageContent | None, ValidationReport]]:
-    """Validate one package folder, or every package folder inside ``path``."""
-    return [read_package(folder, resolver=ReferenceResolver(session, folder.parent, limits), limits=limits)
+def validate_path(session: Session, path: str | Path, limits: Limits = Limits(),
+                  background: Background | None = None) -> list[tuple[PackageContent | None, ValidationReport]]:
+    """Validate one package folder, or every package folder inside ``path``
+    (with ``background``, large packages' rows are still being checked when
+    this returns: see :func:`portal.packages.reader.read_package`)."""
+    return [read_package(folder, resolver=ReferenceResolver(session, folder.parent, limits), limits=limits,
+                         background=background)
             for folder in package_folders(path, limits)]
 
 
@@ -148,12 +152,22 @@ def _declared_references(folder: Path, limits: Limits) -> set[str]:
 def load_path(session: Session, path: str | Path, *, changelog: tuple[str, str] | None = None,
               now: dt.datetime | None = None, progress: Progress | None = None,
               limits: Limits = Limits(), actor: str = "system", address: str | None = None,
-              job: str | None = None, disclosure_override: str | None = None) -> list[LoadResult]:
+              job: str | None = None, disclosure_override: str | None = None,
+              background_from: int = BACKGROUND_FROM_BYTES) -> list[LoadResult]:
     """Validate every package at ``path``; only if all are valid, publish them
-    (in dependency order, in one transaction) as new versions."""
-    return publish_all(session, validate_path(session, path, limits), changelog=changelog, now=now,
-                       progress=progress, actor=actor, address=address, job=job,
-                       disclosure_override=disclosure_override)
+    (in dependency order, in one transaction) as new versions.
+
+    Frictionless's check of the rows of a package of ``background_from``
+    bytes or more runs in a process of its own while the package is
+    staged, and the commit waits for it: publishing a large package then
+    takes about as long as the slower of the two, not both."""
+    background = Background.process(background_from)
+    try:
+        return publish_all(session, validate_path(session, path, limits, background), changelog=changelog,
+                           now=now, progress=progress, actor=actor, address=address, job=job,
+                           disclosure_override=disclosure_override)
+    finally:
+        background.shutdown()
 
 
 def publish(session: Session, content: PackageContent | None, report: ValidationReport, *,
@@ -184,9 +198,16 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
     recorded in the audit log with ``actor``, ``address`` (whoever asked for
     it, and from where) and ``job`` (the upload's job, if any)."""
     if not all(content is not None for content, _ in packages):
-        return [LoadResult(report.source, "not-published" if content else "invalid", report,
-                           content.name if content else None) for content, report in packages]
-    at_risk = {content.name: disclosure_risks(session, content) for content, _ in packages}
+        _settle(packages)
+        return _unpublished(packages)
+    try:
+        at_risk = {content.name: disclosure_risks(session, content) for content, _ in packages}
+    except (ValueError, TypeError):  # rows still being checked, which may be why
+        if _settle(packages):
+            raise
+        return _unpublished(packages)
+    if any(at_risk.values()) and not _settle(packages):
+        return _unpublished(packages)
     if any(at_risk.values()) and not (disclosure_override or "").strip():
         for content, report in packages:
             for risk in at_risk[content.name]:
@@ -209,6 +230,11 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
         runs.checkpoint("started")
         results = [_stage(session, store, content, report, changelog, now, progress, created, work)
                    for content, report in packages]
+        if progress and any(content.pending is not None for content, _ in packages):
+            progress("checking the rows", None, None)
+        if not _settle(packages):
+            session.rollback()
+            return _unpublished(packages)
         published = [result.name for result in results if result.status == "published"]
         if published:
             search.reindex(session, published)
@@ -230,10 +256,17 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
         runs.checkpoint("committed")
     except (rowstore.StoreError, StoreUnavailable) as exc:
         session.rollback()
+        if not _settle(packages):  # the rows the store refused were invalid, as frictionless says
+            return _unpublished(packages)
         for _content, report in packages:
             report.add(report.source, str(exc), code="store-error")
         return [LoadResult(report.source, "not-published", report, content.name)
                 for content, report in packages]
+    except Exception:
+        session.rollback()
+        if _settle(packages):
+            raise
+        return _unpublished(packages)  # rows that could not be read, as frictionless explains
     except BaseException:
         session.rollback()
         raise
@@ -248,6 +281,21 @@ def publish_all(session: Session, packages: list[tuple[PackageContent | None, Va
     except SQLAlchemyError as exc:  # only an optimisation: autovacuum will do it later
         log.warning("VACUUM of the new row tables failed: %s", exc)
     return results
+
+
+def _settle(packages: list[tuple[PackageContent | None, ValidationReport]]) -> bool:
+    """Wait for every package's rows still being checked; true when all are valid."""
+    valid = True
+    for content, report in packages:
+        if content is not None:
+            valid = content.settle(report) and valid
+    return valid
+
+
+def _unpublished(packages: list[tuple[PackageContent | None, ValidationReport]]) -> list[LoadResult]:
+    """Nothing published: the invalid packages are "invalid", the rest "not-published"."""
+    return [LoadResult(report.source, "not-published" if report.valid else "invalid", report,
+                       content.name if content else None) for content, report in packages]
 
 
 def disclosure_risks(session: Session, content: PackageContent) -> list[differencing.CellAtRisk]:
