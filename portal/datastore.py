@@ -16,6 +16,7 @@ import io
 import json
 import math
 import re
+import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -293,9 +294,10 @@ def check_cursor_paging(offset: int, cursor: str | None) -> None:
 
 
 def _conditions(table: Table, query: RowQuery, many_matches: bool = False,
-                unindexed: frozenset[str] = frozenset()) -> list:
+                unindexed: frozenset[str] = frozenset(), window: tuple[int, int] | None = None) -> list:
     """The query's conditions; those on the fields in ``unindexed`` written
-    so that SQLite does not read them through their indexes (``+column``)."""
+    so that SQLite does not read them through their indexes (``+column``);
+    ``window``: see :meth:`RowTable.matches`."""
     conditions = []
     for flt in query.filters:
         column = table.column(flt.field)
@@ -324,8 +326,18 @@ def _conditions(table: Table, query: RowQuery, many_matches: bool = False,
             raise QueryError("q", f"the search text is longer than {MAX_Q_LENGTH} characters")
         if "\x00" in query.q:
             raise QueryError("q", "the search text contains a NUL character")
-        conditions.append(table.rows.matches(query.q, many_matches, also=list(conditions)))
+        conditions.append(table.rows.matches(query.q, many_matches, also=list(conditions), window=window))
     return conditions
+
+
+def _search_window(table: Table, query: RowQuery, cursor: dict | None) -> tuple[int, int] | None:
+    """For a search alone, in row order, on SQLite: the matches a page needs
+    (``(after, count)``, see :meth:`RowTable.matches`), so that only they are
+    collected, not every match in the table."""
+    if (table.rows.dialect != "sqlite" or not query.q or query.filters or query.sort
+            or query.rows_descending):
+        return None
+    return (cursor["r"] if cursor else 0), query.offset + query.limit + 1
 
 
 def _order(table: Table, query: RowQuery) -> list:
@@ -353,6 +365,8 @@ def total(session: Session, table: Table, query: RowQuery) -> tuple[int, bool]:
     conditions = _conditions(table, query)
     if not conditions:
         return table.resource.row_count, False  # stored at publication: no need to count
+    if query.q and not query.filters and (count := table.rows.match_count(query.q)) is not None:
+        return session.scalar(count), False  # the search index alone: the rows are not read
     if query.q and table.rows.dialect == "postgresql":
         compiled = (select(literal_column("1")).select_from(table.rows.table)
                     .where(*_conditions(table, query, many_matches=True))
@@ -372,11 +386,13 @@ def run(session: Session, resource: Resource, query: RowQuery, secret: str) -> P
     # Many matches for `q` spread through the table: a page is quicker found by
     # reading rows in order and testing each than by collecting every match.
     walk = (query.offset + query.limit + 1) * table.resource.row_count <= WALK_ROWS * max(matched, 1)
+    cursor = _read_cursor(query, secret) if query.cursor else None
     statement = (select(*table.rows.select_columns())
-                 .where(*_conditions(table, query, many_matches=walk, unindexed=_read_in_order(table, query, matched)))
+                 .where(*_conditions(table, query, many_matches=walk, unindexed=_read_in_order(table, query, matched),
+                                     window=_search_window(table, query, cursor)))
                  .order_by(*_order(table, query)))
     # rows after the cursor, in parts that follow each other in the order
-    parts = _after(table, query, _read_cursor(query, secret)) if query.cursor else [true()]
+    parts = _after(table, query, cursor) if cursor else [true()]
     check_cursor_paging(query.offset, query.cursor)
     fetched: list = []
     for part in parts:
@@ -542,9 +558,14 @@ def _whole_rows_csv(session: Session, table: Table, query: RowQuery, batch: int)
         # gives the text as it is, without a row object made of each
         result = session.execute(statement)
         batches = iter(lambda: [record[0] for record in result.cursor.fetchmany(batch)], [])
-    else:  # a server-side cursor: constant memory
-        result = session.execute(statement.execution_options(yield_per=batch))
-        batches = result.scalars().partitions(batch)
+    else:
+        # a server-side cursor of the driver's own (constant memory), for the
+        # same reason: SQLAlchemy's rows would cost more than the query
+        compiled = statement.compile(session.get_bind(), compile_kwargs={"render_postcompile": True})
+        result = session.connection().connection.driver_connection.cursor(
+            name=f"portal_export_{secrets.token_hex(8)}")
+        result.execute(str(compiled), compiled.params)
+        batches = iter(lambda: [record[0] for record in result.fetchmany(batch)], [])
     try:
         chunk: list[str] = []
         size = 0

@@ -265,12 +265,15 @@ class RowTable:
         return [self.table.c[ROW]] + [self.table.c[n] for n in names] + [self.table.c[MISSING]]
 
     # -- full text ----------------------------------------------------------------------
-    def matches(self, q: str, many: bool = False, also: Iterable = ()):
+    def matches(self, q: str, many: bool = False, also: Iterable = (), window: tuple[int, int] | None = None):
         """Rows whose text fields hold, for every word of ``q``, a word that
         begins with it. Punctuation alone is no word, and finds nothing.
         ``many``: the matches are known to be many, so that a page is found
         soon by testing rows in order (PostgreSQL); ``also``: the query's other
-        conditions, which narrow the matches collected otherwise."""
+        conditions, which narrow the matches collected otherwise; ``window``
+        (SQLite, when nothing else filters or sorts): ``(after, count)``, only
+        the first ``count`` matches after row ``after`` are wanted, so only
+        they are collected from the FTS5 table, in its rowid order."""
         words = tokens(q)
         if not words or not self.text_fields:
             return literal_column("1") == 0
@@ -285,10 +288,25 @@ class RowTable:
             # order testing each, which is slow when the matches are few or late
             return self.table.c[ROW] == func.any(func.array(select(self.table.c[ROW]).where(matching, *also)
                                                             .scalar_subquery()))
+        found = self._fts_matches(words)
+        if window is not None:
+            after, count = window
+            rowid = literal_column("rowid", Integer)
+            found = found.where(rowid > after).order_by(rowid).limit(count)
+        return self.table.c[ROW].in_(found)
+
+    def match_count(self, q: str):
+        """The number of rows ``q`` matches, counted in the FTS5 table alone
+        (SQLite), without reading the rows; None where there is no such table."""
+        words = tokens(q)
+        if self.dialect != "sqlite" or not words or not self.text_fields:
+            return None
+        return self._fts_matches(words).with_only_columns(func.count())
+
+    def _fts_matches(self, words: list[str]):
         expression = " ".join(f'"{word}"*' for word in words)
-        return self.table.c[ROW].in_(
-            select(literal_column("rowid")).select_from(text(f'"{self.fts_name}"'))
-            .where(literal_column(f'"{self.fts_name}"').op("MATCH")(bindparam("fts_query", expression))))
+        return (select(literal_column("rowid")).select_from(text(f'"{self.fts_name}"'))
+                .where(literal_column(f'"{self.fts_name}"').op("MATCH")(bindparam("fts_query", expression))))
 
 
 def _integer_refusal(value: Any) -> str | None:

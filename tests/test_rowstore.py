@@ -6,10 +6,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from portal import datastore, queries, rowstore
 from portal.datastore import RowQuery, Table
@@ -146,6 +147,34 @@ def test_full_text_matches_words_from_their_start_in_every_text_field(big):
         assert page.total == len(expected) > 0
         assert page.rows == [{k: v for k, v in row.items() if k != "_missing"} for row in expected][:1000]
     assert datastore.run(db, resource, RowQuery(q="--"), SECRET).total == 0  # punctuation is no word
+
+
+def test_a_search_alone_on_sqlite_reads_only_the_matches_a_page_needs(big):
+    """Counting reads the FTS5 table alone, and a page collects only the
+    matches it shows (not every match in the table), after a cursor too."""
+    db, resource = big
+    if db.bind.dialect.name != "sqlite":
+        pytest.skip("FTS5 is SQLite's")
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    every = [row for row in datastore.iterate(db, resource, RowQuery(q="agor"))]
+    event.listen(db.bind, "before_cursor_execute", seen)
+    try:
+        first = datastore.run(db, resource, RowQuery(q="agor", limit=7, offset=2), SECRET)
+        second = datastore.run(db, resource, RowQuery(q="agor", limit=7, cursor=first.next_cursor), SECRET)
+    finally:
+        event.remove(db.bind, "before_cursor_execute", seen)
+    assert first.total == second.total == len(every) > 20
+    shown = [{k: v for k, v in row.items() if k != "_missing"} for row in every]
+    assert first.rows == shown[2:9] and second.rows == shown[9:16]
+    counts = [s for s in statements if "count(" in s.lower()]
+    pages = [s for s in statements if "count(" not in s.lower()]
+    rows_table = re.compile(rf"\b{resource.table_name}\b(?!_fts)")
+    assert counts and not any(rows_table.search(s) for s in counts)  # the FTS5 table only
+    assert len(pages) == 2 and all("ORDER BY rowid" in s and "LIMIT" in s.split("MATCH")[1] for s in pages)
 
 
 def test_unfiltered_totals_come_from_the_stored_count(big):
