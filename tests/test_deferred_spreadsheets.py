@@ -74,3 +74,33 @@ def test_large_tables_spreadsheets_are_built_after_publication_by_the_worker(bac
     result = runner.invoke(args=["portal", "worker", "--once"])
     assert result.exit_code == 0 and "built " not in result.output, result.output
     assert json.loads(client.get("/datasets/big-table/datapackage.json").data)["name"] == "big-table"
+
+
+def test_a_download_the_worker_cannot_build_yet_is_logged_and_tried_again(backend, new_database, tmp_path):
+    """The file store fails while the worker builds: the worker says so, keeps
+    running, leaves nothing half-built, and builds the files once the store
+    is back."""
+    app = make_app(migrated(new_database(backend)), tmp_path / "instance",
+                   SPREADSHEETS_AT_PUBLICATION_MAX_ROWS=LIMIT)
+    runner, client = app.test_cli_runner(), app.test_client()
+    result = runner.invoke(args=["portal", "load", str(write_package(tmp_path / "big", "big-table", LIMIT + 10))])
+    assert result.exit_code == 0, result.output
+    store = tmp_path / "instance" / "artefacts"
+    store.rename(tmp_path / "away")
+    store.write_text("not a folder")  # every write into the store now fails
+    try:
+        result = runner.invoke(args=["portal", "worker", "--once"])
+    finally:
+        store.unlink()
+        (tmp_path / "away").rename(store)
+    assert result.exit_code == 0, result.output
+    assert "worker: could not build a download: NotADirectoryError" in result.output
+    assert "built big-table" not in result.output
+    assert not names(app, "big-table") & set(SPREADSHEETS)
+    assert client.get("/datasets/big-table/table.xlsx").status_code == 503
+    assert client.get("/datasets/big-table/table.csv").status_code == 200
+
+    result = runner.invoke(args=["portal", "worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("built big-table version 1:") == len(SPREADSHEETS)
+    assert client.get("/datasets/big-table/table.xlsx").status_code == 200
