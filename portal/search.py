@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Float, Integer, delete, func, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from portal import datastore, queries, rowstore
 from portal.model import Dataset, DatasetFacet, DatasetVersion, SearchDocument
@@ -184,6 +184,8 @@ def search(session: Session, query: SearchQuery) -> SearchResult:
     else:
         listing = listing.order_by(func.lower(title), Dataset.name)
     listing = listing.limit(query.per_page).offset((query.page - 1) * query.per_page)
+    # what the listing shows of each: its dataset and resources, in two queries, not two per dataset
+    listing = listing.options(contains_eager(DatasetVersion.dataset), selectinload(DatasetVersion.resources))
     versions = list(session.scalars(listing))
     return SearchResult(query, total, versions, _facet_counts(session, selected, facet_filters))
 
@@ -231,14 +233,28 @@ def _matching(session: Session, words: list[str]):
     return statement.columns(dataset_id=Integer, score=Float).subquery("matched")
 
 
+# Facet value names by the versions they were read from: (dataset, number)
+# names one published version, which never changes, so what was read from
+# it holds for as long as it is the latest.
+_FACET_NAMES: dict[tuple, dict[str, dict[str, tuple[str, str]]]] = {}
+NAMED_FACETS = {"council": ("councils", "councils", "gss_code"),
+                "characteristic": ("maturity-framework", "characteristics", "id")}
+
+
 def facet_names(session: Session) -> dict[str, dict[str, tuple[str, str]]]:
     """English and Welsh names of the council and characteristic facet values."""
-    return {
-        "council": {row["gss_code"]: (row["name_en"], row["name_cy"])
-                    for row in queries.dataset_rows(session, "councils", "councils")},
-        "characteristic": {row["id"]: (row["name_en"], row["name_cy"])
-                           for row in queries.dataset_rows(session, "maturity-framework", "characteristics")},
-    }
+    key = tuple(session.execute(
+        select(Dataset.name, func.max(DatasetVersion.number)).join(DatasetVersion.dataset)
+        .where(Dataset.name.in_([dataset for dataset, _, _ in NAMED_FACETS.values()]), queries.is_live())
+        .group_by(Dataset.name).order_by(Dataset.name)))
+    if key not in _FACET_NAMES:
+        if len(_FACET_NAMES) > 64:
+            _FACET_NAMES.clear()
+        _FACET_NAMES[key] = {
+            facet: {row[code]: (row["name_en"], row["name_cy"])
+                    for row in queries.dataset_rows(session, dataset, resource)}
+            for facet, (dataset, resource, code) in NAMED_FACETS.items()}
+    return _FACET_NAMES[key]
 
 
 def facet_label(facet: str, value: str, language: str, names: dict[str, dict[str, tuple[str, str]]]) -> str:

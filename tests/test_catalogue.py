@@ -105,3 +105,49 @@ def test_odd_characters_and_unknown_parameters_are_harmless(client):
     assert results(client, "q=%27%22*%3A%26%7C!()+OR+NEAR") == []
     assert len(results(client, "colour=red")) == 8
     assert results(client, "theme=nonsense") == []
+
+
+def test_facet_names_follow_a_new_version_of_the_councils(db, app, tmp_path):
+    """Council names in the facets are read once per published version of
+    the councils dataset, and a new version is read again."""
+    from portal.publish.service import load_path
+    from tests.helpers import copy_datasets, replace_in
+    packages = copy_datasets(tmp_path)
+    assert all(r.ok for r in load_path(db, packages))
+    client = app.test_client()
+
+    def chosen() -> str:
+        page = client.get("/en/datasets/?council=W06000001").get_data(as_text=True)
+        return page.split('class="active-filters"')[1].split("</ul>")[0]
+
+    assert "Isle of Anglesey" in chosen()
+    replace_in(packages / "councils" / "councils.csv", "Isle of Anglesey", "Anglesey")
+    assert [r.status for r in load_path(db, packages / "councils")] == ["published"]
+    assert "Anglesey" in chosen() and "Isle of Anglesey" not in chosen()
+
+
+def test_the_catalogue_asks_the_database_the_same_whatever_it_lists(published_app):
+    """Each dataset listed costs no query of its own (its dataset and
+    resources come with the page's): the page of every dataset asks no
+    more than the page of two."""
+    from sqlalchemy import event
+    from portal.extensions import engine as app_engine
+    client = published_app.test_client()
+
+    def statements(url: str) -> int:
+        client.get(url)  # anything cached per process is cached now
+        seen = []
+        with published_app.app_context():
+            engine = app_engine()
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    few, every = "/en/datasets/?q=attitudes&kind=real", "/en/datasets/"
+    assert client.get(few).get_data(as_text=True).count('<section class="dataset"') == 2
+    assert client.get(every).get_data(as_text=True).count('<section class="dataset"') > 5
+    assert statements(every) <= statements(few)
