@@ -170,12 +170,15 @@ class RowFiles:
 
 def build(session: Session, version: DatasetVersion, store: ArtefactStore,
           csv_source: Callable[[Resource, Path], Path], progress: Progress | None = None,
-          work: Path | None = None, prepared: dict[str, RowFiles] | None = None) -> list[Artefact]:
+          work: Path | None = None, prepared: dict[str, RowFiles] | None = None,
+          meanwhile: Callable[[], None] | None = None) -> list[Artefact]:
     """Build, store and record every artefact of ``version`` (already flushed,
     its resources' rows already in their tables). ``csv_source(resource,
     folder)`` gives the path of the resource's published CSV bytes;
     ``prepared`` the row files already written while the rows were stored
-    (others are written from the row tables)."""
+    (others are written from the row tables); ``meanwhile()`` is called on
+    this thread while the files are compressed, hashed and stored on others
+    (publishing builds the tables' indexes then)."""
     with tempfile.TemporaryDirectory(prefix="portal-artefacts-", dir=work) as folder:
         work = Path(folder)
         built: list[Built] = []
@@ -216,7 +219,10 @@ def build(session: Session, version: DatasetVersion, store: ArtefactStore,
         # hashing, gzip and copying release the GIL: use both cores (the
         # session is touched on this thread only)
         with ThreadPoolExecutor(max_workers=2) as pool:
-            stored = list(pool.map(lambda item: _store(store, item, work), built))
+            storing = [pool.submit(_store, store, item, work) for item in built]
+            if meanwhile is not None:
+                meanwhile()
+            stored = [future.result() for future in storing]
         return [_record(version, item, result) for item, result in zip(built, stored)]
 
 

@@ -348,14 +348,24 @@ def _stage(session: Session, store: ArtefactStore, content: PackageContent, repo
     session.add(version)
     session.flush()
     sources = {rc.name: rc.path for rc in content.resources}
+    unindexed: list[tuple[str, rowstore.RowTable, int]] = []
+
+    def build_indexes() -> None:
+        # after the rows, which is much faster; while other threads store the
+        # files (the database builds them, or SQLite without holding the GIL)
+        for label, table, count in unindexed:
+            if progress:
+                progress(f"{label}: indexes", None, None)
+            rowstore.build_indexes(session.connection(), table, count)
+
     with tempfile.TemporaryDirectory(prefix="version-", dir=work) as folder:
-        prepared = {rc.name: _add_resource(session, version, rc, Path(folder), progress, created)
+        prepared = {rc.name: _add_resource(session, version, rc, Path(folder), progress, created, unindexed)
                     for rc in content.resources}
         session.flush()
         session.add_all(artefacts.build(
             session, version, store, lambda resource, _folder: sources[resource.name],
             progress=(lambda name: progress(f"{content.name}: {name}", None, None)) if progress else None,
-            work=Path(folder), prepared=prepared))
+            work=Path(folder), prepared=prepared, meanwhile=build_indexes))
         session.flush()
     return LoadResult(report.source, "published", report, content.name, number)
 
@@ -386,10 +396,11 @@ def _new_version(dataset: Dataset, number: int, content: PackageContent, now: dt
 
 
 def _add_resource(session: Session, version: DatasetVersion, rc: ResourceContent, folder: Path,
-                  progress: Progress | None, created: list[str]) -> artefacts.RowFiles:
+                  progress: Progress | None, created: list[str],
+                  unindexed: list[tuple[str, rowstore.RowTable, int]]) -> artefacts.RowFiles:
     """The resource's rows streamed into a new table (and, on the way, into
-    its JSON and Welsh-heading CSV files), indexed after the bulk insert; then
-    the resource and its fields."""
+    its JSON and Welsh-heading CSV files), then the resource and its fields.
+    The table is added to ``unindexed``: its indexes are built later."""
     d = rc.descriptor
     fields = d["schema"]["fields"]
     files = artefacts.RowFiles(folder, rc.name, [f["name"] for f in fields], [_cy(f)["title"] for f in fields])
@@ -405,9 +416,7 @@ def _add_resource(session: Session, version: DatasetVersion, rc: ResourceContent
     count = rowstore.insert(connection, table, rows,
                             progress=(lambda n: progress(f"{label}: rows", n, max(n, estimate)))
                             if progress else None)
-    if progress:
-        progress(f"{label}: indexes", None, None)
-    rowstore.build_indexes(connection, table, count)
+    unindexed.append((label, table, count))
     runs.checkpoint("rows")
     resource = Resource(
         version=version, name=rc.name, position=rc.position,
