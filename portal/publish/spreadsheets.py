@@ -387,15 +387,22 @@ def cells(session: Session, resource: Resource) -> Iterator[list[Cell]]:
 
 # -- writers ------------------------------------------------------------------------------------
 
+# The largest workbook (bytes of XML, about) made in memory rather than streamed.
+XLSX_IN_MEMORY = 4_000_000
+
+
 def write(book: Workbook, fmt: str, path: Path, work: Path) -> None:
     (write_xlsx if fmt == "xlsx" else write_ods)(book, path, work)
 
 
 def write_xlsx(book: Workbook, path: Path, work: Path) -> None:
     """With XlsxWriter in constant-memory mode: each row is written out as
-    soon as the next begins."""
+    soon as the next begins. A small workbook is made in memory instead,
+    several times faster than through temporary files."""
+    memory = {"in_memory": True} if book.size_hint <= XLSX_IN_MEMORY else {"constant_memory": True,
+                                                                            "tmpdir": str(work)}
     wb = xlsxwriter.Workbook(str(path), {
-        "constant_memory": True, "tmpdir": str(work), "use_zip64": True,
+        **memory, "use_zip64": True,
         "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({"title": book.title, "author": book.author, "company": book.author,
                        "created": book.created})
