@@ -103,7 +103,10 @@ def _cached_tokens(value: str) -> tuple[str, ...]:
 
 def tokens(value: str) -> list[str]:
     """The words of ``value`` as they are indexed and searched (values repeat
-    a great deal in a table, so each is worked out once)."""
+    a great deal in a table, so each is worked out once). ASCII text has no
+    diacritics, and its case folds as ``lower()`` does: it is split at once."""
+    if value.isascii():
+        return TOKEN.findall(value.lower())
     return list(_cached_tokens(value)) if len(value) <= 200 else TOKEN.findall(normalise(value))
 
 

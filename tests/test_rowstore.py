@@ -135,6 +135,17 @@ def test_full_text_ignores_case_and_diacritics(big, q, expected):
     assert page.total > 0 and {row["place"] for row in page.rows} == {expected}
 
 
+def test_ascii_text_is_split_into_the_same_words_as_any_other():
+    """ASCII text takes a shorter way to its words: the same words."""
+    import random
+    rnd = random.Random(20181206)
+    ascii_chars = [chr(i) for i in range(128)]
+    samples = ["".join(rnd.choice(ascii_chars) for _ in range(rnd.randint(0, 40))) for _ in range(5000)]
+    samples += ["R0001234", "Gwyr_data-cymuned", "ABC def\tGHI", "x" * 300, "İ", "Straße"]
+    for value in samples:
+        assert rowstore.tokens(value) == rowstore.TOKEN.findall(rowstore.normalise(value)), value
+
+
 def test_full_text_matches_words_from_their_start_in_every_text_field(big):
     db, resource = big
     every = list(datastore.iterate(db, resource, RowQuery()))
@@ -175,6 +186,38 @@ def test_a_search_alone_on_sqlite_reads_only_the_matches_a_page_needs(big):
     rows_table = re.compile(rf"\b{resource.table_name}\b(?!_fts)")
     assert counts and not any(rows_table.search(s) for s in counts)  # the FTS5 table only
     assert len(pages) == 2 and all("ORDER BY rowid" in s and "LIMIT" in s.split("MATCH")[1] for s in pages)
+
+
+def test_a_querys_total_is_counted_once_then_kept(big):
+    """The table never changes once published: paging through a query, or
+    asking it again in another order, does not count its matches again."""
+    db, resource = big
+    table = Table(resource, db)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement.lower())
+
+    def counts() -> int:
+        return sum("count(" in statement for statement in statements)
+
+    query = RowQuery(filters=[table.parse_filter("flag", ["true"])], limit=10)
+    expected = sum(1 for row in datastore.iterate(db, resource, RowQuery()) if row["flag"] is True)
+    event.listen(db.bind, "before_cursor_execute", seen)
+    try:
+        first = datastore.run(db, resource, query, SECRET)
+        assert first.total == expected > 0 and counts() == 1
+        query.cursor = first.next_cursor
+        assert datastore.run(db, resource, query, SECRET).total == expected
+        query.cursor, query.sort, query.offset = None, [("amount", True)], 20
+        assert datastore.run(db, resource, query, SECRET).total == expected
+        assert counts() == 1
+        other = RowQuery(filters=[table.parse_filter("flag", ["false"])], limit=10)
+        assert datastore.run(db, resource, other, SECRET).total == resource.row_count - expected - sum(
+            1 for row in datastore.iterate(db, resource, RowQuery()) if row["flag"] is None)
+        assert counts() == 2
+    finally:
+        event.remove(db.bind, "before_cursor_execute", seen)
 
 
 def test_unfiltered_totals_come_from_the_stored_count(big):
