@@ -17,6 +17,8 @@ import json
 import math
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -355,7 +357,35 @@ def check(table: Table, query: RowQuery) -> None:
     _order(table, query)
 
 
+# Totals already counted, by table and query. A row table never changes once
+# published (its name, random, is never reused), so a total counted once holds
+# for good: paging through a query's results, or asking it again, counts once
+# per process. Least recently used totals go first.
+_TOTALS: OrderedDict[tuple[str, str, str], tuple[int, bool]] = OrderedDict()
+TOTALS_KEPT = 20_000
+_TOTALS_LOCK = threading.Lock()
+
+
 def total(session: Session, table: Table, query: RowQuery) -> tuple[int, bool]:
+    """How many rows match, and whether that is an estimate (see :func:`_count`)."""
+    if not query.filters and not query.q:
+        return table.resource.row_count, False  # stored at publication: no need to count
+    key = (table.rows.name, table.rows.dialect,
+           json.dumps([[(f.field, f.op, list(f.values)) for f in query.filters], query.q], default=str))
+    with _TOTALS_LOCK:
+        found = _TOTALS.get(key)
+        if found is not None:
+            _TOTALS.move_to_end(key)
+            return found
+    found = _count(session, table, query)
+    with _TOTALS_LOCK:
+        _TOTALS[key] = found
+        if len(_TOTALS) > TOTALS_KEPT:
+            _TOTALS.popitem(last=False)
+    return found
+
+
+def _count(session: Session, table: Table, query: RowQuery) -> tuple[int, bool]:
     """How many rows match, and whether that is an estimate. Exact where
     cheap: the stored row count when nothing filters; a count through the
     indexes for filters. A search on PostgreSQL that its planner expects to
