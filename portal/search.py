@@ -10,13 +10,15 @@ expression index on PostgreSQL. Every search term is a prefix.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Float, Integer, delete, func, insert, select, text
+from sqlalchemy import Float, Integer, bindparam, delete, func, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from portal import datastore, queries, rowstore
@@ -153,57 +155,76 @@ def terms(q: str) -> list[str]:
 def search(session: Session, query: SearchQuery) -> SearchResult:
     query.check()
     words = list(dict.fromkeys(terms(query.q)))  # each word once
-    matched = _matching(session, words) if words else None
-    # datasets with a version still published (not withdrawn)
+    # datasets with a version still published (not withdrawn), and matching
+    # the words: found once, then given to every other query as a list of
+    # ids, which each database plans simply (nested IN subqueries are not)
     selected = select(Dataset.id).where(Dataset.id.in_(select(DatasetVersion.dataset_id).where(queries.is_live())))
-    if matched is not None:
-        selected = selected.where(Dataset.id.in_(select(matched.c.dataset_id)))
+    if words:
+        selected = selected.where(Dataset.id.in_(select(_matching(session, words).c.dataset_id)))
+    selected_ids = list(session.scalars(selected))
     facet_filters = {name: values for name, values in query.facets.items() if values}
-    filtered = selected
-    for name, values in facet_filters.items():
-        filtered = filtered.where(Dataset.id.in_(
-            select(DatasetFacet.dataset_id).where(DatasetFacet.facet == name, DatasetFacet.value.in_(values))))
-    ids = filtered.subquery()
-    total = session.scalar(select(func.count()).select_from(ids))
+    filtered_ids = selected_ids
+    if facet_filters and selected_ids:
+        filtered = select(Dataset.id).where(_among(session, Dataset.id, selected_ids))
+        for name, values in facet_filters.items():
+            filtered = filtered.where(Dataset.id.in_(
+                select(DatasetFacet.dataset_id).where(DatasetFacet.facet == name, DatasetFacet.value.in_(values))))
+        filtered_ids = list(session.scalars(filtered))
+    total = len(filtered_ids)
 
-    latest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
-              .where(queries.is_live()).group_by(DatasetVersion.dataset_id).subquery())
-    listing = (select(DatasetVersion)
-               .join(latest, (DatasetVersion.dataset_id == latest.c.dataset_id)
-                     & (DatasetVersion.number == latest.c.number))
-               .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
-               .where(DatasetVersion.dataset_id.in_(select(ids.c.id))))
-    title = DatasetVersion.title_cy if query.language == "cy" else DatasetVersion.title_en
-    if query.sort == "relevance" and matched is not None:
-        listing = listing.join(matched, matched.c.dataset_id == DatasetVersion.dataset_id) \
-            .order_by(matched.c.score.desc(), func.lower(title))
-    elif query.sort == "newest":
-        listing = listing.order_by(DatasetVersion.published_at.desc(), Dataset.name)
-    elif query.sort == "name":
-        listing = listing.order_by(Dataset.name)
-    else:
-        listing = listing.order_by(func.lower(title), Dataset.name)
-    listing = listing.limit(query.per_page).offset((query.page - 1) * query.per_page)
-    # what the listing shows of each: its dataset and resources, in two queries, not two per dataset
-    listing = listing.options(contains_eager(DatasetVersion.dataset), selectinload(DatasetVersion.resources))
-    versions = list(session.scalars(listing))
-    return SearchResult(query, total, versions, _facet_counts(session, selected, facet_filters))
+    versions: list[DatasetVersion] = []
+    if filtered_ids:
+        latest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
+                  .where(queries.is_live(), _among(session, DatasetVersion.dataset_id, filtered_ids))
+                  .group_by(DatasetVersion.dataset_id).subquery())
+        listing = (select(DatasetVersion)
+                   .join(latest, (DatasetVersion.dataset_id == latest.c.dataset_id)
+                         & (DatasetVersion.number == latest.c.number))
+                   .join(Dataset, Dataset.id == DatasetVersion.dataset_id))
+        title = DatasetVersion.title_cy if query.language == "cy" else DatasetVersion.title_en
+        if query.sort == "relevance" and words:
+            matched = _matching(session, words)
+            listing = listing.join(matched, matched.c.dataset_id == DatasetVersion.dataset_id) \
+                .order_by(matched.c.score.desc(), func.lower(title))
+        elif query.sort == "newest":
+            listing = listing.order_by(DatasetVersion.published_at.desc(), Dataset.name)
+        elif query.sort == "name":
+            listing = listing.order_by(Dataset.name)
+        else:
+            listing = listing.order_by(func.lower(title), Dataset.name)
+        listing = listing.limit(query.per_page).offset((query.page - 1) * query.per_page)
+        # what the listing shows of each: its dataset and resources, in two queries, not two per dataset
+        listing = listing.options(contains_eager(DatasetVersion.dataset), selectinload(DatasetVersion.resources))
+        versions = list(session.scalars(listing))
+    return SearchResult(query, total, versions, _facet_counts(session, selected_ids, facet_filters))
 
 
-def _facet_counts(session: Session, selected, facet_filters: dict[str, list[str]]
+def _among(session: Session, column, ids: list[int]):
+    """``column`` is one of ``ids``: one array on PostgreSQL, one JSON list on
+    SQLite, however many (not a parameter each)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == func.any(bindparam(None, ids, type_=ARRAY(Integer)))
+    values = func.json_each(bindparam(None, json.dumps(ids))).table_valued("value")
+    return column.in_(select(values.c.value))
+
+
+def _facet_counts(session: Session, selected_ids: list[int], facet_filters: dict[str, list[str]]
                   ) -> dict[str, list[tuple[str, int]]]:
     """For each facet, the count of datasets per value among those matching the
     search and every *other* facet's selection (so choices within a facet add up)."""
-    counts = {}
+    counts: dict[str, list[tuple[str, int]]] = {}
+    if not selected_ids:
+        return {name: [] for name in FACETS}
+    selected = _among(session, DatasetFacet.dataset_id, selected_ids)
     for name in FACETS:
-        scope = selected
+        scope = [selected]
         for other, values in facet_filters.items():
             if other != name:
-                scope = scope.where(Dataset.id.in_(select(DatasetFacet.dataset_id).where(
+                scope.append(DatasetFacet.dataset_id.in_(select(DatasetFacet.dataset_id).where(
                     DatasetFacet.facet == other, DatasetFacet.value.in_(values))))
         rows = session.execute(
             select(DatasetFacet.value, func.count(DatasetFacet.dataset_id.distinct()))
-            .where(DatasetFacet.facet == name, DatasetFacet.dataset_id.in_(scope))
+            .where(DatasetFacet.facet == name, *scope)
             .group_by(DatasetFacet.value).order_by(func.count(DatasetFacet.dataset_id.distinct()).desc(),
                                                    DatasetFacet.value))
         counts[name] = [(value, count) for value, count in rows]
@@ -224,11 +245,10 @@ def _matching(session: Session, words: list[str]):
         ).bindparams(match=match)
     else:
         match = " & ".join(f"{word}:*" for word in words)
-        vector = ("(setweight(to_tsvector('simple', d.title), 'A') || "
-                  "setweight(to_tsvector('simple', d.body), 'B'))")
+        # search_vector: each document's weighted words, stored (migration 0010)
         statement = text(
-            f"SELECT d.dataset_id AS dataset_id, max(ts_rank({vector}, to_tsquery('simple', :match))) AS score "
-            f"FROM search_documents d WHERE {vector} @@ to_tsquery('simple', :match) "
+            "SELECT d.dataset_id AS dataset_id, max(ts_rank(d.search_vector, to_tsquery('simple', :match))) "
+            "AS score FROM search_documents d WHERE d.search_vector @@ to_tsquery('simple', :match) "
             "GROUP BY d.dataset_id").bindparams(match=match)
     return statement.columns(dataset_id=Integer, score=Float).subquery("matched")
 
