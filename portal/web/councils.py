@@ -86,10 +86,11 @@ def compare(lang: str):
         status = 400 if request.args else 200
         return render_template("councils/compare-form.html", councils=ordered,
                                error=error if request.args else None, chosen=chosen_slugs), status
-    characteristics = profiles.characteristics(session())
+    latest = profiles.Latest(session())
+    characteristics = profiles.characteristics(session(), latest)
     ids = [c["id"] for c in characteristics]
-    scores = {c.code: profiles.scores_for(session(), c.code)[0] for c in chosen}
-    scores[WALES], version = profiles.scores_for(session(), WALES)
+    scores = {c.code: profiles.scores_for(session(), c.code, latest)[0] for c in chosen}
+    scores[WALES], version = profiles.scores_for(session(), WALES, latest)
     columns = [(c.code, c.name(lang)) for c in chosen] + [(WALES, gettext("Wales"))]
     chart = None
     if len(chosen) <= CHART_MAX:
