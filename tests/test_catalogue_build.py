@@ -43,3 +43,35 @@ def test_loading_makes_the_first_catalogue_page_in_every_syntax(backend, new_dat
     with app.app_context():
         from portal.extensions import session
         assert session().scalar(select(func.count(func.distinct(CatalogDocument.state)))) == 1
+
+
+def test_a_page_the_database_cannot_keep_now_is_served_all_the_same(new_database, tmp_path):
+    """SQLite, while another process writes (a long publication): the page
+    is made and served at once, not kept; a later request keeps it."""
+    import sqlite3
+    import time
+
+    from rdflib import Graph
+
+    url = migrated(new_database("sqlite"))
+    app = make_app(url, tmp_path / "instance")
+    result = app.test_cli_runner().invoke(args=["portal", "load", str(DATASETS_PATH / "councils")])
+    assert result.exit_code == 0, result.output
+    assert kept(app) == []  # no base URL: nothing made ahead
+    writer = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # holds the write lock, as a publication does
+    try:
+        with app.test_client() as client:
+            started = time.monotonic()
+            response = client.get("/catalog.ttl")
+            waited = time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(Graph().parse(data=response.get_data(as_text=True), format="turtle")) > 10
+    assert waited < 5  # not the 10 s a statement may wait for the database
+    assert kept(app) == []
+    with app.test_client() as client:
+        assert client.get("/catalog.ttl").get_data() == response.get_data()
+    assert len(kept(app)) == 1

@@ -3,12 +3,14 @@ Atom feeds of new and changed datasets, sitemap.xml and robots.txt."""
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from portal import attribution, queries
+from portal.db import unavailable
 from portal.errors import problem
 from portal.extensions import session
 from portal.feeds import atom, dcat, files, sitemap as sitemap_xml
@@ -19,6 +21,7 @@ from portal.web.sitemap import sitemap_pages
 
 bp = Blueprint("feeds", __name__)
 
+log = logging.getLogger("portal.feeds")
 # What the graph looks like; part of every kept catalogue page's key, so that
 # pages kept before a change of the graph are made again.
 GRAPH_FORMAT = 3
@@ -225,15 +228,34 @@ def version_rdf(name: str, number: int, syntax: str):
     return _dataset_document(name, number, syntax)
 
 
+# Milliseconds a request waits on SQLite to keep a page while another
+# process writes (a long publication): past that, the page is served unkept.
+KEEP_WAIT_MS = 200
+
+
 def _keep(db, document: CatalogDocument) -> None:
     """Keep a page (another worker may have kept the same one first), and drop
-    pages of earlier states of the catalogue."""
+    pages of earlier states of the catalogue. A page the database cannot take
+    now (SQLite, while a publication writes) is served all the same, and made
+    again by a later request."""
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    if sqlite:  # (read before this request writes anything: SQLite's own setting)
+        waits = db.connection().exec_driver_sql("PRAGMA busy_timeout").scalar()
+        db.connection().exec_driver_sql(f"PRAGMA busy_timeout = {KEEP_WAIT_MS}")
     try:
         db.execute(delete(CatalogDocument).where(CatalogDocument.state != document.state))
         db.add(document)
         db.commit()
     except IntegrityError:
         db.rollback()
+    except DBAPIError as exc:
+        if not unavailable(exc):
+            raise
+        db.rollback()
+        log.warning("catalogue page not kept, the database is busy: %s", exc.orig)
+    finally:
+        if sqlite:
+            db.connection().exec_driver_sql(f"PRAGMA busy_timeout = {int(waits)}")
 
 
 def _language() -> str:
