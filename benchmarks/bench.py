@@ -2,7 +2,7 @@
 against Datasette on the same rows, on SQLite and PostgreSQL.
 
     .venv/bin/python benchmarks/bench.py [--quick] [--database sqlite|postgresql|both]
-        [--rows 1000000] [--datasets 10000] [--runs 3] [--duration 10] [--output PATH]
+        [--rows 1000000] [--datasets 10000] [--runs 3] [--duration 5] [--output PATH]
 
 `make bench` installs what this needs (wrk, Datasette) and runs it.
 
@@ -1083,11 +1083,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="rows of the second resource for scenario a (at most half of --rows)")
     parser.add_argument("--datasets", type=int, help="small datasets in the catalogue (default 10,000)")
     parser.add_argument("--batch", type=int, default=1000, help="small datasets per `portal load` call")
-    parser.add_argument("--catalogue-budget", type=float, default=150,
-                        help="seconds allowed for loading the catalogue on each database (150); beyond it "
+    parser.add_argument("--catalogue-budget", type=float, default=100,
+                        help="seconds allowed for loading the catalogue on each database (100); beyond it "
                              "the count loaded so far is used, and the time for all is projected")
     parser.add_argument("--runs", type=int, help="runs per throughput scenario; the median is reported (3)")
-    parser.add_argument("--duration", type=float, help="seconds per wrk run (10)")
+    parser.add_argument("--duration", type=float, help="seconds per wrk run (5)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (2)")
     parser.add_argument("--latency-requests", type=int, help="sequential requests per latency query (50)")
@@ -1103,7 +1103,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (data, logs)")
     args = parser.parse_args(argv)
     quick = args.quick
-    defaults = {"rows": (1_000_000, 2_000), "datasets": (10_000, 20), "runs": (3, 1), "duration": (10, 1),
+    # (full size, --quick): full size fits in about 15 minutes on 2 cores, both databases
+    defaults = {"rows": (1_000_000, 2_000), "datasets": (10_000, 20), "runs": (3, 1), "duration": (5, 1),
                 "latency_requests": (50, 5), "latency_budget": (20, 5),
                 "follow_seconds": (20, 2), "soak_seconds": (60, 3)}
     for name, (full, small) in defaults.items():
