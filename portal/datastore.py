@@ -370,8 +370,10 @@ def total(session: Session, table: Table, query: RowQuery) -> tuple[int, bool]:
     """How many rows match, and whether that is an estimate (see :func:`_count`)."""
     if not query.filters and not query.q:
         return table.resource.row_count, False  # stored at publication: no need to count
+    # (with the threshold past which a search's total is estimated: it decides the answer too)
     key = (table.rows.name, table.rows.dialect,
-           json.dumps([[(f.field, f.op, list(f.values)) for f in query.filters], query.q], default=str))
+           json.dumps([[(f.field, f.op, list(f.values)) for f in query.filters], query.q, ESTIMATE_FROM],
+                      default=str))
     with _TOTALS_LOCK:
         found = _TOTALS.get(key)
         if found is not None:
