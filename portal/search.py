@@ -253,9 +253,9 @@ def _matching(session: Session, words: list[str]):
     return statement.columns(dataset_id=Integer, score=Float).subquery("matched")
 
 
-# Facet value names by the versions they were read from: (dataset, number)
-# names one published version, which never changes, so what was read from
-# it holds for as long as it is the latest.
+# Facet value names by the versions they were read from: (dataset, content
+# hash) names what one published version holds, which never changes (in any
+# database), so what was read from it holds for as long as it is the latest.
 _FACET_NAMES: dict[tuple, dict[str, dict[str, tuple[str, str]]]] = {}
 NAMED_FACETS = {"council": ("councils", "councils", "gss_code"),
                 "characteristic": ("maturity-framework", "characteristics", "id")}
@@ -263,10 +263,14 @@ NAMED_FACETS = {"council": ("councils", "councils", "gss_code"),
 
 def facet_names(session: Session) -> dict[str, dict[str, tuple[str, str]]]:
     """English and Welsh names of the council and characteristic facet values."""
+    latest = (select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
+              .join(DatasetVersion.dataset)
+              .where(Dataset.name.in_([dataset for dataset, _, _ in NAMED_FACETS.values()]), queries.is_live())
+              .group_by(DatasetVersion.dataset_id).subquery())
     key = tuple(session.execute(
-        select(Dataset.name, func.max(DatasetVersion.number)).join(DatasetVersion.dataset)
-        .where(Dataset.name.in_([dataset for dataset, _, _ in NAMED_FACETS.values()]), queries.is_live())
-        .group_by(Dataset.name).order_by(Dataset.name)))
+        select(Dataset.name, DatasetVersion.content_hash).join(DatasetVersion.dataset)
+        .join(latest, (latest.c.dataset_id == DatasetVersion.dataset_id) & (latest.c.number == DatasetVersion.number))
+        .order_by(Dataset.name)))
     if key not in _FACET_NAMES:
         if len(_FACET_NAMES) > 64:
             _FACET_NAMES.clear()

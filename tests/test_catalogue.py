@@ -151,3 +151,22 @@ def test_the_catalogue_asks_the_database_the_same_whatever_it_lists(published_ap
     assert client.get(few).get_data(as_text=True).count('<section class="dataset"') == 2
     assert client.get(every).get_data(as_text=True).count('<section class="dataset"') > 5
     assert statements(every) <= statements(few)
+
+
+def test_facet_names_are_those_of_each_databases_own_councils(new_database, tmp_path):
+    """Two portals in one process, each with its own first version of the
+    councils: each names the councils as its own data does."""
+    from portal.config import DATASETS_PATH
+    from tests.conftest import make_app, migrated
+    from tests.helpers import copy_datasets, replace_in
+    renamed = copy_datasets(tmp_path / "renamed")
+    replace_in(renamed / "councils" / "councils.csv", "Isle of Anglesey", "Anglesey")
+    pages = []
+    for number, packages in enumerate((DATASETS_PATH, renamed)):
+        app = make_app(migrated(new_database("sqlite")), tmp_path / f"instance-{number}")
+        result = app.test_cli_runner().invoke(args=["portal", "load", str(packages / "councils")])
+        assert result.exit_code == 0 and "published version 1" in result.output, result.output
+        page = app.test_client().get("/en/datasets/?council=W06000001").get_data(as_text=True)
+        pages.append(page.split('class="active-filters"')[1].split("</ul>")[0])
+    assert "Isle of Anglesey" in pages[0]
+    assert "Anglesey" in pages[1] and "Isle of Anglesey" not in pages[1]
